@@ -1,0 +1,37 @@
+"""gunicorn settings and lifecycle hooks for one API instance.
+
+Workers and threads may be raised freely: the election participant runs in
+exactly one worker (see ``zkleader.runtime``), started after the fork.
+"""
+
+import os
+
+from zkleader.config import load_settings_or_exit
+from zkleader.logs import configure_logging
+
+# Fail fast, before any worker starts, on bad configuration.
+_settings = load_settings_or_exit()
+configure_logging(_settings.instance_id, _settings.log_level)
+
+bind = os.environ.get("BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+preload_app = False  # the kazoo client must never exist before a fork
+graceful_timeout = 8
+keepalive = 5
+accesslog = None
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    from zkleader.runtime import worker as runtime
+
+    runtime.start(_settings, worker_alive=lambda: worker.alive)
+
+
+def worker_exit(server, worker):  # noqa: ANN001, ANN201
+    from zkleader.runtime import worker as runtime
+
+    runtime.stop()

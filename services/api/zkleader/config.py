@@ -1,0 +1,161 @@
+"""Settings from the environment, validated once at start.
+
+A bad value stops the process at once with one line naming the variable;
+a half-configured participant is worse than none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .election.acl import DigestCredentials
+
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:]+\])(?::(?P<port>\d{1,5}))?$")
+_INSTANCE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_SESSION_TIMEOUT = 1.0
+MAX_SESSION_TIMEOUT = 60.0
+
+
+class ConfigError(ValueError):
+    """One bad setting: ``variable`` and what is wrong with it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    zk_hosts: str
+    election_path: str
+    instance_id: str
+    advertised_address: str
+    session_timeout: float
+    credentials: DigestCredentials | None
+    admin_token: str | None = field(repr=False)
+    log_level: str
+    state_dir: str
+
+    def safe_summary(self) -> dict[str, object]:
+        """What may be logged: no password, no token."""
+        return {
+            "zk_hosts": self.zk_hosts,
+            "election_path": self.election_path,
+            "instance_id": self.instance_id,
+            "advertised_address": self.advertised_address,
+            "session_timeout": self.session_timeout,
+            "zk_digest_user": self.credentials.user if self.credentials else None,
+            "admin_token_set": self.admin_token is not None,
+            "log_level": self.log_level,
+            "state_dir": self.state_dir,
+        }
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate; raises :class:`ConfigError` on the first bad value."""
+    env = os.environ if env is None else env
+    hostname = socket.gethostname()
+    instance = _get(env, "INSTANCE_ID", hostname)
+    if not _INSTANCE.match(instance):
+        raise ConfigError("INSTANCE_ID", "use 1-64 letters, digits, '.', '_' or '-'")
+    return Settings(
+        zk_hosts=_zk_hosts(env),
+        election_path=_election_path(env),
+        instance_id=instance,
+        advertised_address=_advertised_address(env, hostname),
+        session_timeout=_session_timeout(env),
+        credentials=_credentials(env),
+        admin_token=_get(env, "ADMIN_TOKEN", "") or None,
+        log_level=_log_level(env),
+        state_dir=_get(env, "STATE_DIR", "/var/lib/zkleader"),
+    )
+
+
+def load_settings_or_exit(env: Mapping[str, str] | None = None) -> Settings:
+    """For process start: one line on stderr and exit status 2 on bad config."""
+    try:
+        return load_settings(env)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name)
+    return default if value is None else value.strip()
+
+
+def _zk_hosts(env: Mapping[str, str]) -> str:
+    raw = _get(env, "ZK_HOSTS", "")
+    hosts = [h.strip() for h in raw.split(",")]
+    if not raw or not all(hosts):
+        raise ConfigError("ZK_HOSTS", "give a comma-separated list of host:port, e.g. zk1:2181,zk2:2181")
+    for host in hosts:
+        match = _HOST_PORT.match(host)
+        if match is None:
+            raise ConfigError("ZK_HOSTS", f"{host!r} is not host[:port]")
+        port = match["port"]
+        if port is not None and not 1 <= int(port) <= 65535:
+            raise ConfigError("ZK_HOSTS", f"port {port} out of range 1-65535")
+    return ",".join(hosts)
+
+
+def _election_path(env: Mapping[str, str]) -> str:
+    path = _get(env, "ELECTION_PATH", "/zkleader/election")
+    if not path.startswith("/"):
+        raise ConfigError("ELECTION_PATH", f"{path!r} must start with '/'")
+    segments = path[1:].split("/")
+    if path == "/" or not all(segments):
+        raise ConfigError("ELECTION_PATH", f"{path!r} needs non-empty segments and no trailing '/'")
+    for segment in segments:
+        if segment in (".", "..", "zookeeper") or not _SEGMENT.match(segment):
+            raise ConfigError("ELECTION_PATH", f"segment {segment!r} is not allowed")
+    return path
+
+
+def _advertised_address(env: Mapping[str, str], hostname: str) -> str:
+    address = _get(env, "ADVERTISED_ADDRESS", f"http://{hostname}:8000")
+    if not re.match(r"^https?://[^\s/]+", address):
+        raise ConfigError("ADVERTISED_ADDRESS", f"{address!r} is not an http(s) URL")
+    return address
+
+
+def _session_timeout(env: Mapping[str, str]) -> float:
+    raw = _get(env, "ZK_SESSION_TIMEOUT", "4.0")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError("ZK_SESSION_TIMEOUT", f"{raw!r} is not a number of seconds") from None
+    if not MIN_SESSION_TIMEOUT <= value <= MAX_SESSION_TIMEOUT:
+        raise ConfigError(
+            "ZK_SESSION_TIMEOUT",
+            f"{raw} s is outside {MIN_SESSION_TIMEOUT:g}-{MAX_SESSION_TIMEOUT:g} s",
+        )
+    return value
+
+
+def _credentials(env: Mapping[str, str]) -> DigestCredentials | None:
+    user = _get(env, "ZK_DIGEST_USER", "")
+    password = _get(env, "ZK_DIGEST_PASSWORD", "")
+    if not user and not password:
+        return None
+    if not user or not password:
+        missing = "ZK_DIGEST_USER" if not user else "ZK_DIGEST_PASSWORD"
+        raise ConfigError(missing, "set both ZK_DIGEST_USER and ZK_DIGEST_PASSWORD, or neither")
+    if ":" in user:
+        raise ConfigError("ZK_DIGEST_USER", "must not contain ':'")
+    return DigestCredentials(user, password)
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = _get(env, "LOG_LEVEL", "INFO").upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError("LOG_LEVEL", f"{level!r} is not one of {', '.join(_LOG_LEVELS)}")
+    return level

@@ -1,0 +1,57 @@
+"""A leadership lease on the monotonic clock: the zombie guard.
+
+ZooKeeper expires a session when the server has heard nothing from it for the
+negotiated session timeout T. If a round trip that *started* at ``t`` (our
+clock) was answered, the server heard from us after ``t``, so it cannot expire
+the session before ``t + T``. A leader that only believes it leads until
+``t + lease`` with ``lease < T`` therefore stops believing before any
+successor can be elected, even if the process was frozen (GC, ``docker
+pause``) and no callback has had a chance to run: the check is a clock read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+Clock = Callable[[], float]
+
+
+class Lease:
+    """Holds the deadline until which a confirmed session is trusted."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._deadline: float | None = None
+
+    def renew(self, started_at: float, duration: float) -> None:
+        """Extend after a round trip that began at ``started_at`` succeeded."""
+        with self._lock:
+            deadline = started_at + duration
+            if self._deadline is None or deadline > self._deadline:
+                self._deadline = deadline
+
+    def revoke(self) -> None:
+        with self._lock:
+            self._deadline = None
+
+    @property
+    def deadline(self) -> float | None:
+        """Monotonic deadline, or ``None`` when there is no lease."""
+        with self._lock:
+            return self._deadline
+
+    def valid(self) -> bool:
+        deadline = self.deadline
+        return deadline is not None and self._clock() < deadline
+
+    def remaining(self) -> float:
+        deadline = self.deadline
+        return 0.0 if deadline is None else max(0.0, deadline - self._clock())
+
+
+def wall_time_of(monotonic_instant: float, clock: Clock = time.monotonic) -> float:
+    """Convert a monotonic instant to Unix seconds (for records meant for humans)."""
+    return time.time() - (clock() - monotonic_instant)

@@ -1,0 +1,119 @@
+"""The participant's state as a file every gunicorn worker can read.
+
+Written atomically (write, then rename) by the process that runs the
+election on every change; read by whichever worker serves a request. The
+lease deadline is stored on the monotonic clock, which all processes of the
+host share, so a reader decides leadership itself at read time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..election import ElectionState, LeaderInfo, Status, Term
+from ..election.lease import wall_time_of
+
+
+@dataclass(frozen=True)
+class SharedState:
+    status: Status
+    history: list[Term]
+    pid: int
+
+    def owner_alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def encode(state: SharedState) -> bytes:
+    s = state.status
+    raw: dict[str, Any] = {
+        "pid": state.pid,
+        "state": s.state.value,
+        "instance": s.instance,
+        "epoch": s.epoch,
+        "leader": None if s.leader is None else vars(s.leader),
+        "leaseDeadline": s.lease_deadline,
+        "leaseExpiresAt": None if s.lease_deadline is None else wall_time_of(s.lease_deadline),
+        "enrolled": s.enrolled,
+        "node": s.node,
+        "sessionTimeout": s.session_timeout,
+        "reason": s.reason,
+        "transitions": s.transitions,
+        "lastElectionAt": s.last_election_at,
+        "electionNotifications": s.election_notifications,
+        "history": [t.to_json() for t in state.history],
+    }
+    return json.dumps(raw, separators=(",", ":")).encode()
+
+
+def decode(data: bytes) -> SharedState:
+    raw = json.loads(data)
+    leader = raw.get("leader")
+    status = Status(
+        state=ElectionState(raw["state"]),
+        instance=raw["instance"],
+        epoch=raw["epoch"],
+        leader=None if leader is None else LeaderInfo(**leader),
+        lease_deadline=raw["leaseDeadline"],
+        enrolled=raw["enrolled"],
+        node=raw["node"],
+        session_timeout=raw["sessionTimeout"],
+        reason=raw["reason"],
+        transitions=raw["transitions"],
+        last_election_at=raw["lastElectionAt"],
+        election_notifications=raw["electionNotifications"],
+    )
+    return SharedState(status, [Term.from_json(t) for t in raw["history"]], int(raw["pid"]))
+
+
+def write(path: str, state: SharedState) -> None:
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(encode(state))
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read(path: str) -> SharedState | None:
+    try:
+        with open(path, "rb") as src:
+            return decode(src.read())
+    except FileNotFoundError:
+        return None
+
+
+def inherited_history(path: str) -> list[Term]:
+    """Terms left by an earlier process of this container (e.g. before a kill).
+
+    A term still open there ended, at the latest, when that process's lease
+    ran out: it could not have acted as leader after that.
+    """
+    try:
+        previous = read(path)
+    except (ValueError, KeyError, TypeError, OSError):
+        return []
+    if previous is None:
+        return []
+    terms = list(previous.history)
+    if terms and terms[-1].ended_at is None:
+        last = terms[-1]
+        with open(path, "rb") as src:
+            expires = json.loads(src.read()).get("leaseExpiresAt")
+        ended = expires if expires is not None else time.time()
+        terms[-1] = Term(last.epoch, last.elected_at, max(ended, last.elected_at), "process ended")
+    return terms

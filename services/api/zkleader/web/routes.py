@@ -1,0 +1,95 @@
+"""The HTTP contract. Read endpoints answer from memory, never from ZooKeeper."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from ..election import ElectionState
+from .errors import error_response
+
+if TYPE_CHECKING:
+    from .app import ElectionView
+
+
+def build_blueprint(view: ElectionView, admin_token: str | None, registry: CollectorRegistry) -> Blueprint:
+    bp = Blueprint("election", __name__)
+
+    @bp.get("/leader")
+    def leader() -> ResponseReturnValue:
+        status = view.status()
+        return jsonify(
+            {
+                "isLeader": view.is_leader(),
+                "instance": status.instance,
+                "state": status.state.value,
+                "epoch": status.epoch,
+                "leader": None
+                if status.leader is None
+                else {"instance": status.leader.instance, "address": status.leader.address},
+            }
+        )
+
+    @bp.get("/leader/history")
+    def history() -> ResponseReturnValue:
+        return jsonify([term.to_json() for term in view.history()])
+
+    @bp.get("/cluster")
+    def cluster() -> ResponseReturnValue:
+        try:
+            members = view.participants()
+        except Exception as exc:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
+            return error_response(503, f"cannot list participants: {exc}")
+        return jsonify(
+            {
+                "participants": [
+                    {
+                        "instance": m.instance,
+                        "address": m.address,
+                        "sequence": m.sequence,
+                        "isLeader": m.is_leader,
+                    }
+                    for m in members
+                ]
+            }
+        )
+
+    @bp.get("/health/live")
+    def live() -> ResponseReturnValue:
+        return jsonify({"status": "ok"})
+
+    @bp.get("/health/ready")
+    def ready() -> ResponseReturnValue:
+        status = view.status()
+        if status.enrolled and status.state in (ElectionState.LEADER, ElectionState.FOLLOWER):
+            return jsonify({"ready": True, "state": status.state.value})
+        reason = status.reason or f"state is {status.state.value}"
+        return jsonify({"ready": False, "state": status.state.value, "reason": reason}), 503
+
+    @bp.get("/metrics")
+    def metrics() -> ResponseReturnValue:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+    @bp.post("/leader/resign")
+    def resign() -> ResponseReturnValue:
+        if admin_token is None:
+            return error_response(404, "resign is disabled: no ADMIN_TOKEN is configured")
+        supplied = request.headers.get("Authorization", "")
+        if not supplied.startswith("Bearer "):
+            body, status = error_response(401, "a bearer token is required")  # type: ignore[misc]
+            return body, status, {"WWW-Authenticate": "Bearer"}
+        if not hmac.compare_digest(supplied[len("Bearer ") :].encode(), admin_token.encode()):
+            return error_response(403, "wrong token")
+        try:
+            handed_over = view.resign()
+        except Exception as exc:  # noqa: BLE001
+            return error_response(503, f"cannot resign now: {exc}")
+        if not handed_over:
+            return error_response(409, "this instance does not lead")
+        return jsonify({"resigned": True, "instance": view.status().instance}), 202
+
+    return bp

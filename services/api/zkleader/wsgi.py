@@ -1,0 +1,16 @@
+"""The WSGI entry point gunicorn loads in each worker (``zkleader.wsgi:app``)."""
+
+from __future__ import annotations
+
+from .config import load_settings_or_exit
+from .logs import configure_logging
+from .runtime.paths import RuntimePaths
+from .runtime.view import SharedView
+from .web import create_app
+
+settings = load_settings_or_exit()
+configure_logging(settings.instance_id, settings.log_level)
+app = create_app(
+    SharedView(RuntimePaths(settings.state_dir), settings.instance_id, settings.session_timeout),
+    admin_token=settings.admin_token,
+)
