@@ -25,13 +25,13 @@ errorlog = "-"
 loglevel = _settings.log_level.lower()
 
 
-def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+def post_worker_init(worker):
     from zkleader.runtime import worker as runtime
 
     runtime.start(_settings, worker_alive=lambda: worker.alive)
 
 
-def worker_exit(server, worker):  # noqa: ANN001, ANN201
+def worker_exit(server, worker):
     from zkleader.runtime import worker as runtime
 
     runtime.stop()

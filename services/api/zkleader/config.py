@@ -10,8 +10,8 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from .election.acl import DigestCredentials
 

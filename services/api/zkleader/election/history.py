@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,4 @@ class TermHistory:
     def _close_open(self, at: float, reason: str) -> None:
         if self._terms and self._terms[-1].ended_at is None:
             last = self._terms.pop()
-            self._terms.append(
-                Term(last.epoch, last.elected_at, max(at, last.elected_at), reason)
-            )
+            self._terms.append(Term(last.epoch, last.elected_at, max(at, last.elected_at), reason))

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 MEMBER_PREFIX = "member-"
 _MEMBER_RE = re.compile(r"^member-(?P<owner>[0-9a-f]{32})-(?P<seq>\d{10}|-\d{9,10})$")

@@ -28,25 +28,26 @@ watches only its predecessor. What this adds to the textbook recipe:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import (
     BadVersionError,
     KazooException,
     NoNodeError,
-    NodeExistsError,
     OperationTimeoutError,
 )
-from kazoo.protocol.states import WatchedEvent, ZnodeStat
+from kazoo.protocol.states import WatchedEvent
 from kazoo.retry import KazooRetry
 from kazoo.security import ACL, OPEN_ACL_UNSAFE
 
@@ -136,7 +137,7 @@ class LeaderElection:
         self._lease = Lease(clock)
         self._worker = threading.Thread(target=self._run, name="election-worker", daemon=True)
         self._started = False
-        self._session_timeout = client._session_timeout / 1000.0  # requested; replaced once negotiated
+        self._session_timeout: float = client._session_timeout / 1000.0  # requested; replaced once negotiated
         # Owned by the worker thread from here on.
         self._state = ElectionState.CONNECTING
         self._node: str | None = None
@@ -172,7 +173,6 @@ class LeaderElection:
     def is_leader(self) -> bool:
         """True only while elected, connected and within the lease."""
         return self._client.state == KazooState.CONNECTED and self._status.is_leader_at(self._clock())
-
 
     def start(self) -> None:
         """Join the election; returns at once even if ZooKeeper is unreachable."""
@@ -499,10 +499,8 @@ class LeaderElection:
     def _delete_own_node(self) -> None:
         if self._node is None:
             return
-        try:
+        with contextlib.suppress(NoNodeError):
             self._call(self._client.delete_async(self._child_path(self._node)))
-        except NoNodeError:
-            pass
         self._forget_node()
 
     def _forget_node(self) -> None:
@@ -610,7 +608,7 @@ class LeaderElection:
         if self._on_status is not None:
             try:
                 self._on_status(status)
-            except Exception:  # noqa: BLE001 - an observer must not break the election
+            except Exception:
                 log.exception("status observer failed")
 
 

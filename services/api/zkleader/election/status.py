@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 
 
-class ElectionState(str, enum.Enum):
+class ElectionState(enum.StrEnum):
     """Where a participant stands.
 
     ``connecting``: no ZooKeeper session yet (start, or after expiry);

@@ -8,12 +8,14 @@ and so is the answer (``{"ok": true, "result": ...}`` or ``{"ok": false,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import socketserver
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Handler = Callable[[str], Any]
 
@@ -35,10 +37,8 @@ class ControlServer:
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
                 self.wfile.write(json.dumps(reply).encode() + b"\n")
 
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # left by a process that died
         self._server = socketserver.ThreadingUnixStreamServer(path, _RequestHandler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="control", daemon=True)
@@ -61,7 +61,7 @@ def request(path: str, op: str, timeout: float) -> Any:
             data = conn.makefile("rb").readline()
     except (FileNotFoundError, ConnectionRefusedError) as exc:
         raise ControlUnavailable("no election participant is running in this container") from exc
-    except socket.timeout as exc:
+    except TimeoutError as exc:
         raise ControlUnavailable("the election participant did not answer in time") from exc
     reply = json.loads(data)
     if not reply["ok"]:

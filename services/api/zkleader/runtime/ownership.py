@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class ParticipantLock:

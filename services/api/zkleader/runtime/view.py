@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..election import ElectionState, Participant, Status, Term
 from . import control, snapshot
@@ -17,7 +17,9 @@ class SharedView:
     """Reads the snapshot file (re-parsed only when it was replaced) and asks
     the participant's process over the control socket for live operations."""
 
-    def __init__(self, paths: RuntimePaths, instance: str, session_timeout: float, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, paths: RuntimePaths, instance: str, session_timeout: float, clock: Clock = time.monotonic
+    ) -> None:
         self._paths = paths
         self._instance = instance
         self._session_timeout = session_timeout

@@ -7,7 +7,8 @@ gunicorn worker's answer identical: all read the same shared snapshot.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -45,9 +46,7 @@ class ElectionCollector(Collector):
             "Predecessor-watch notifications this instance received.",
             value=float(status.election_notifications),
         )
-        state = GaugeMetricFamily(
-            "zkleader_election_state", "1 for the current election state.", labels=["state"]
-        )
+        state = GaugeMetricFamily("zkleader_election_state", "1 for the current election state.", labels=["state"])
         for candidate in ElectionState:
             state.add_metric([candidate.value], float(candidate is status.state))
         yield state
@@ -61,9 +60,7 @@ class ElectionCollector(Collector):
             "Negotiated ZooKeeper session timeout.",
             value=status.session_timeout,
         )
-        yield GaugeMetricFamily(
-            "zkleader_scrape_timestamp_seconds", "When these values were read.", value=time.time()
-        )
+        yield GaugeMetricFamily("zkleader_scrape_timestamp_seconds", "When these values were read.", value=time.time())
 
 
 def make_registry(collector: Collector) -> CollectorRegistry:

@@ -80,8 +80,9 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
             return error_response(404, "resign is disabled: no ADMIN_TOKEN is configured")
         supplied = request.headers.get("Authorization", "")
         if not supplied.startswith("Bearer "):
-            body, status = error_response(401, "a bearer token is required")  # type: ignore[misc]
-            return body, status, {"WWW-Authenticate": "Bearer"}
+            response = error_response(401, "a bearer token is required")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         if not hmac.compare_digest(supplied[len("Bearer ") :].encode(), admin_token.encode()):
             return error_response(403, "wrong token")
         try:
