@@ -14,8 +14,8 @@ _settings = load_settings_or_exit()
 configure_logging(_settings.instance_id, _settings.log_level)
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = _settings.gunicorn_workers
+threads = _settings.gunicorn_threads
 worker_class = "gthread"
 preload_app = False  # the kazoo client must never exist before a fork
 graceful_timeout = 8

@@ -42,6 +42,8 @@ class Settings:
     admin_token: str | None = field(repr=False)
     log_level: str
     state_dir: str
+    gunicorn_workers: int = 2
+    gunicorn_threads: int = 4
 
     def safe_summary(self) -> dict[str, object]:
         """What may be logged: no password, no token."""
@@ -55,6 +57,8 @@ class Settings:
             "admin_token_set": self.admin_token is not None,
             "log_level": self.log_level,
             "state_dir": self.state_dir,
+            "gunicorn_workers": self.gunicorn_workers,
+            "gunicorn_threads": self.gunicorn_threads,
         }
 
 
@@ -75,6 +79,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         admin_token=_get(env, "ADMIN_TOKEN", "") or None,
         log_level=_log_level(env),
         state_dir=_get(env, "STATE_DIR", "/var/lib/zkleader"),
+        gunicorn_workers=_count(env, "GUNICORN_WORKERS", 2),
+        gunicorn_threads=_count(env, "GUNICORN_THREADS", 4),
     )
 
 
@@ -152,6 +158,13 @@ def _credentials(env: Mapping[str, str]) -> DigestCredentials | None:
     if ":" in user:
         raise ConfigError("ZK_DIGEST_USER", "must not contain ':'")
     return DigestCredentials(user, password)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, most: int = 64) -> int:
+    raw = _get(env, name, str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise ConfigError(name, f"{raw!r} is not a whole number from 1 to {most}")
+    return int(raw)
 
 
 def _log_level(env: Mapping[str, str]) -> str:

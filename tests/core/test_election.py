@@ -1,0 +1,108 @@
+"""The election recipe against a real ZooKeeper server (no mocks of kazoo)."""
+
+from __future__ import annotations
+
+import pytest
+from kazoo.client import KazooClient
+
+from zkleader.election import ElectionState, LeaderElection
+
+from .conftest import (
+    SESSION_TIMEOUT,
+    Participants,
+    ZooKeeper,
+    assert_sees_leader,
+    assert_sole_leader,
+    eventually,
+    single_leader,
+)
+
+pytestmark = pytest.mark.zookeeper
+
+
+def test_exactly_one_leader_among_five_and_all_agree_on_it(participants: Participants, election_path: str) -> None:
+    group = [participants.start(election_path, f"p{i}") for i in range(5)]
+
+    leader = eventually(lambda: single_leader(group))
+
+    def everyone_agrees() -> None:
+        for e in group:
+            assert e.status.leader is not None
+            assert e.status.leader.instance == leader.identity.instance
+            assert e.status.epoch == leader.status.epoch
+            assert e.status.state is (ElectionState.LEADER if e is leader else ElectionState.FOLLOWER)
+
+    eventually(everyone_agrees)
+    listed = leader.participants()
+    assert [p.instance for p in listed][0] == leader.identity.instance
+    assert sorted(p.instance for p in listed) == sorted(f"p{i}" for i in range(5))
+    assert [p.is_leader for p in listed] == [True, False, False, False, False]
+    assert [p.sequence for p in listed] == sorted(p.sequence for p in listed)
+
+
+def test_close_hands_over_to_the_next_member_with_a_higher_epoch(
+    participants: Participants, election_path: str
+) -> None:
+    first = participants.start(election_path, "first")
+    eventually(lambda: single_leader([first]))
+    second = participants.start(election_path, "second")
+    eventually(lambda: assert_sees_leader(second, "first", first.status.epoch))  # enrolled before third
+    third = participants.start(election_path, "third")
+    eventually(lambda: assert_sees_leader(third, "first", first.status.epoch))
+    old_epoch = first.status.epoch
+    assert old_epoch is not None
+
+    first.close()
+
+    assert first.status.state is ElectionState.STOPPED and not first.is_leader
+    eventually(lambda: assert_sole_leader([second, third], second), 2.0)
+    assert second.status.epoch is not None and second.status.epoch > old_epoch
+    # The follower that does not watch the old leader still learns the new one.
+    eventually(lambda: assert_sees_leader(third, "second", second.status.epoch))
+    assert participants.events["first"].revoked[-1][0] == "closed"
+    assert participants.events["first"].revoked[-1][1] <= participants.events["second"].elected[-1][1]
+
+
+def test_server_side_session_expiry_re_enrols_with_a_new_node_and_higher_epoch(
+    participants: Participants, election_path: str, zookeeper: ZooKeeper
+) -> None:
+    leader = participants.start(election_path, "leader")
+    eventually(lambda: single_leader([leader]))
+    follower = participants.start(election_path, "follower")
+    eventually(lambda: assert_sees_leader(follower, "leader", leader.status.epoch))
+    old_node, old_epoch = leader.status.node, leader.status.epoch
+    assert old_epoch is not None
+
+    _expire_session(zookeeper.hosts, leader)
+
+    # The server deletes the expired session's node: the follower takes over...
+    eventually(lambda: assert_sole_leader([leader, follower], follower))
+    assert follower.status.epoch is not None and follower.status.epoch > old_epoch
+    # ...and the expired participant comes back by itself, with a new node, as a follower.
+    eventually(lambda: _assert_enrolled_follower(leader, old_node))
+    # Attaching the twin drops our connection first (SUSPENDED), then the session
+    # expires (LOST): either way the term ended before the successor's began.
+    revoked_at = participants.events["leader"].revoked[-1][1]
+    assert revoked_at <= participants.events["follower"].elected[-1][1]
+
+    # Expire the new leader too: the re-enrolled participant leads with a still higher epoch.
+    second_epoch = follower.status.epoch
+    _expire_session(zookeeper.hosts, follower)
+    eventually(lambda: assert_sole_leader([leader, follower], leader))
+    assert leader.status.epoch is not None and leader.status.epoch > second_epoch
+
+
+def _assert_enrolled_follower(election: LeaderElection, old_node: str | None) -> None:
+    status = election.status
+    assert status.state is ElectionState.FOLLOWER and status.enrolled
+    assert status.node is not None and status.node != old_node
+
+
+def _expire_session(hosts: str, election: LeaderElection) -> None:
+    """Really expire a session on the server: attach a second client to the same
+    session id and password, then close it (closing ends the session)."""
+    session_id, password = election._client.client_id
+    twin = KazooClient(hosts=hosts, client_id=(session_id, password), timeout=SESSION_TIMEOUT)
+    twin.start(timeout=10)
+    twin.stop()
+    twin.close()

@@ -1,0 +1,207 @@
+"""The HTTP contract, through Flask's test client and a view we control."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import pytest
+from flask.testing import FlaskClient
+
+from zkleader.election import ElectionState, LeaderInfo, Participant, Status, Term
+from zkleader.web import create_app
+
+TOKEN = "s3cret-token"
+
+
+@dataclass
+class FakeView:
+    """Stands in for the participant; the web layer only knows this protocol."""
+
+    current: Status
+    terms: list[Term] = field(default_factory=list)
+    members: list[Participant] = field(default_factory=list)
+    resign_result: bool | Exception = True
+    resigned: int = 0
+
+    def status(self) -> Status:
+        return self.current
+
+    def is_leader(self) -> bool:
+        return self.current.is_leader_at(time.monotonic())
+
+    def history(self) -> list[Term]:
+        return self.terms
+
+    def participants(self) -> list[Participant]:
+        return self.members
+
+    def resign(self) -> bool:
+        self.resigned += 1
+        if isinstance(self.resign_result, Exception):
+            raise self.resign_result
+        return self.resign_result
+
+
+def leading(epoch: int = 42) -> Status:
+    return Status(
+        state=ElectionState.LEADER,
+        instance="api1",
+        epoch=epoch,
+        leader=LeaderInfo("api1", "http://api1:8000", epoch),
+        lease_deadline=time.monotonic() + 60,
+        enrolled=True,
+        node="member-x-0000000001",
+        session_timeout=4.0,
+        transitions=1,
+        last_election_at=1_700_000_000.0,
+    )
+
+
+def following() -> Status:
+    return replace(
+        leading(), state=ElectionState.FOLLOWER, lease_deadline=None, leader=LeaderInfo("api2", "http://api2:8000", 42)
+    )
+
+
+@pytest.fixture
+def view() -> FakeView:
+    return FakeView(current=leading())
+
+
+@pytest.fixture
+def client(view: FakeView) -> FlaskClient:
+    return create_app(view, admin_token=TOKEN).test_client()
+
+
+def test_leader_as_the_leader(client: FlaskClient) -> None:
+    response = client.get("/leader")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "isLeader": True,
+        "instance": "api1",
+        "state": "leader",
+        "epoch": 42,
+        "leader": {"instance": "api1", "address": "http://api1:8000"},
+    }
+
+
+def test_leader_as_a_follower(client: FlaskClient, view: FakeView) -> None:
+    view.current = following()
+    body = client.get("/leader").get_json()
+    assert body["isLeader"] is False and body["state"] == "follower"
+    assert body["leader"] == {"instance": "api2", "address": "http://api2:8000"}
+
+
+def test_expired_lease_is_not_leader_even_in_leader_state(client: FlaskClient, view: FakeView) -> None:
+    view.current = replace(leading(), lease_deadline=time.monotonic() - 0.001)
+    assert client.get("/leader").get_json()["isLeader"] is False
+
+
+@pytest.mark.parametrize("state", ["connecting", "suspended", "stopped"])
+def test_leader_while_not_connected(client: FlaskClient, view: FakeView, state: str) -> None:
+    view.current = replace(following(), state=ElectionState(state), leader=None, epoch=None, enrolled=False)
+    body = client.get("/leader").get_json()
+    assert body == {"isLeader": False, "instance": "api1", "state": state, "epoch": None, "leader": None}
+
+
+def test_history(client: FlaskClient, view: FakeView) -> None:
+    view.terms = [Term(7, 100.0, 105.5, "connection suspended"), Term(9, 200.0)]
+    assert client.get("/leader/history").get_json() == [
+        {"epoch": 7, "electedAt": 100.0, "endedAt": 105.5, "reason": "connection suspended"},
+        {"epoch": 9, "electedAt": 200.0, "endedAt": None, "reason": None},
+    ]
+
+
+def test_cluster(client: FlaskClient, view: FakeView) -> None:
+    view.members = [
+        Participant("api1", "http://api1:8000", 3, "member-a-0000000003", True),
+        Participant("api2", "http://api2:8000", 5, "member-b-0000000005", False),
+    ]
+    assert client.get("/cluster").get_json() == {
+        "participants": [
+            {"instance": "api1", "address": "http://api1:8000", "sequence": 3, "isLeader": True},
+            {"instance": "api2", "address": "http://api2:8000", "sequence": 5, "isLeader": False},
+        ]
+    }
+
+
+def test_cluster_when_zookeeper_is_unavailable(client: FlaskClient, view: FakeView) -> None:
+    def broken() -> list[Participant]:
+        raise ConnectionError("no ZooKeeper")
+
+    view.participants = broken  # type: ignore[method-assign]
+    response = client.get("/cluster")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == 503
+
+
+def test_health(client: FlaskClient, view: FakeView) -> None:
+    assert client.get("/health/live").status_code == 200
+    assert client.get("/health/ready").get_json() == {"ready": True, "state": "leader"}
+    view.current = replace(following(), state=ElectionState.SUSPENDED, reason="connection to ZooKeeper suspended")
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.get_json()["reason"] == "connection to ZooKeeper suspended"
+    assert client.get("/health/live").status_code == 200
+
+
+def test_metrics(client: FlaskClient) -> None:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    text = response.get_data(as_text=True)
+    for line in (
+        "zkleader_is_leader 1.0",
+        "zkleader_epoch 42.0",
+        "zkleader_leadership_transitions_total 1.0",
+        'zkleader_election_state{state="leader"} 1.0',
+        'zkleader_election_state{state="follower"} 0.0',
+        "zkleader_last_election_timestamp_seconds 1.7e+09",
+    ):
+        assert line in text
+
+
+def test_resign_needs_a_bearer_token(client: FlaskClient, view: FakeView) -> None:
+    missing = client.post("/leader/resign")
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
+    wrong = client.post("/leader/resign", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    assert view.resigned == 0
+    ok = client.post("/leader/resign", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert ok.status_code == 202 and ok.get_json()["resigned"] is True
+    assert view.resigned == 1
+
+
+def test_resign_when_not_leading_is_a_conflict(client: FlaskClient, view: FakeView) -> None:
+    view.resign_result = False
+    response = client.post("/leader/resign", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 409 and response.get_json()["status"] == 409
+
+
+def test_resign_is_disabled_without_a_configured_token(view: FakeView) -> None:
+    client = create_app(view, admin_token=None).test_client()
+    response = client.post("/leader/resign", headers={"Authorization": "Bearer anything"})
+    assert response.status_code == 404
+    assert "disabled" in response.get_json()["error"]
+    assert view.resigned == 0
+
+
+def test_unknown_path_and_wrong_method_are_json(client: FlaskClient) -> None:
+    missing = client.get("/nope")
+    assert missing.status_code == 404 and missing.get_json()["status"] == 404
+    wrong = client.delete("/leader")
+    assert wrong.status_code == 405 and wrong.get_json()["status"] == 405
+    assert "GET" in wrong.headers["Allow"]
+
+
+def test_an_unexpected_error_is_json_without_a_stack_trace(client: FlaskClient, view: FakeView) -> None:
+    def broken() -> Status:
+        raise RuntimeError("secret internals at line 42")
+
+    view.status = broken  # type: ignore[method-assign]
+    response = client.get("/leader")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "secret internals" not in body and "Traceback" not in body
+    assert response.get_json()["status"] == 500
