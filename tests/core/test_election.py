@@ -34,7 +34,7 @@ def test_exactly_one_leader_among_five_and_all_agree_on_it(participants: Partici
 
     eventually(everyone_agrees)
     listed = leader.participants()
-    assert [p.instance for p in listed][0] == leader.identity.instance
+    assert listed[0].instance == leader.identity.instance
     assert sorted(p.instance for p in listed) == sorted(f"p{i}" for i in range(5))
     assert [p.is_leader for p in listed] == [True, False, False, False, False]
     assert [p.sequence for p in listed] == sorted(p.sequence for p in listed)

@@ -51,8 +51,8 @@ def test_twenty_participants_one_watch_notification_per_handoff(participants: Pa
         leader = single_leader(group)
         assert leader is group[position]
         leader.close()
-        successor = group[position + 1]
-        eventually(lambda successor=successor: single_leader(group[position + 1 :]) is successor or _fail())
+        successor, rest = group[position + 1], group[position + 1 :]
+        eventually(lambda successor=successor, rest=rest: single_leader(rest) is successor or _fail())
         # Let any stray notification arrive before counting.
         eventually(lambda s=successor: assert_sees_leader(group[-1], s.identity.instance, s.status.epoch))
         after = sum(e.status.election_notifications for e in group)
