@@ -23,6 +23,7 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+control_socket_disable = True  # gunicorn 23+'s admin socket: unused, and it wants a home directory
 
 
 def post_worker_init(worker):

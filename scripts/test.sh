@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Run the test suite: keep .venv in step with requirements-dev.txt (a hash
+# stamp makes this a no-op when nothing changed), then run pytest with the
+# given arguments, e.g.  scripts/test.sh -k election -x
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV="${VENV:-.venv}"
+REQUIREMENTS="requirements-dev.txt"
+STAMP="$VENV/.requirements.sha256"
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+# Hash the requirements file, the files it includes with -r (one level), and
+# the interpreter version.
+requirements_hash() {
+    local dir included
+    dir="$(dirname "$REQUIREMENTS")"
+    {
+        cat "$REQUIREMENTS"
+        sed -n 's/^[[:space:]]*-r[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$REQUIREMENTS" |
+            while read -r included; do cat "$dir/$included"; done
+        python3 --version
+    } | sha256sum | cut -d' ' -f1
+}
+
+want="$(requirements_hash)"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
+    log "creating $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+fi
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+    log "installing $REQUIREMENTS into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    echo "$want" >"$STAMP"
+fi
+
+exec "$VENV/bin/python" -m pytest "$@"
