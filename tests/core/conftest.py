@@ -6,16 +6,16 @@ import logging
 import shlex
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
 from pytest_docker.plugin import get_docker_services
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from tests.support.compose import REPO_ROOT, compose_command, run
+from tests.support.waiting import eventually as eventually
 from zkleader.election import Identity, LeaderElection
 
 SESSION_TIMEOUT = 4.0  # the stack's default; the server (tickTime 500 ms) grants 1-10 s
@@ -104,19 +104,6 @@ def participants(zookeeper: ZooKeeper) -> Iterator[Participants]:
     made = Participants(zookeeper.hosts)
     yield made
     made.close_all()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02) -> Any:
-    """Retry ``check`` (which asserts) until it passes or ``timeout`` runs out."""
-    for attempt in Retrying(
-        stop=stop_after_delay(timeout),
-        wait=wait_fixed(interval),
-        retry=retry_if_exception_type(AssertionError),
-        reraise=True,
-    ):
-        with attempt:
-            return check()
-    return None
 
 
 def leaders(elections: list[LeaderElection]) -> list[LeaderElection]:
