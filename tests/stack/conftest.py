@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +17,6 @@ PROJECT = "zkleader-test"
 INSTANCES = {"api1": 5001, "api2": 5002, "api3": 5003}
 SESSION_TIMEOUT = 4.0  # compose.yaml's default ZK_SESSION_TIMEOUT
 ADMIN_TOKEN = "stack-test-token"
-RESULTS = REPO_ROOT / "results"
 
 
 @pytest.fixture(scope="session")
@@ -99,13 +95,3 @@ def sole_leader(stack: Stack, instances: list[str] | None = None) -> tuple[str, 
         assert view["leader"] and view["leader"]["instance"] == leader, views
         assert view["epoch"] == epoch, views
     return leader, views[leader]  # type: ignore[return-value]
-
-
-def write_result(name: str, payload: dict[str, Any]) -> Path:
-    """Timings go to results/ (git-ignored), machine-readable."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    payload = {"recordedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **payload}
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nresults written to {path}")
-    return path
