@@ -179,6 +179,8 @@ class LeaderElection:
         if self._started:
             raise RuntimeError("election already started")
         self._started = True
+        if self._acl == list(OPEN_ACL_UNSAFE):
+            log.warning("no ACL given: any client that reaches ZooKeeper may create or delete election nodes")
         self._track_negotiated_timeout()
         self._client.add_listener(self._on_connection_state)
         self._worker.start()
@@ -383,7 +385,10 @@ class LeaderElection:
         self._publish()
         if self._on_elected is not None:
             self._on_elected(stat.czxid, elected_at)
-        self._write_leader_record(stat.czxid)
+        try:
+            self._write_leader_record(stat.czxid)
+        except KazooException as exc:  # followers still find the leader in their own checks
+            log.warning("could not publish the leader record: %s", exc)
 
     def _follow(self, predecessor: MemberName, lowest: MemberName) -> None:
         self._revoke("a lower member exists")

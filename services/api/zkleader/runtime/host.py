@@ -57,7 +57,7 @@ class ElectionHost:
 
     def start(self) -> None:
         if self._settings.credentials is None:
-            log.warning("no ZooKeeper credentials: election nodes are open to any client (OPEN_ACL_UNSAFE)")
+            log.warning("ZK_DIGEST_USER/ZK_DIGEST_PASSWORD not set: the election runs without ACLs")
         log.info("starting election participant", extra={"settings": self._settings.safe_summary()})
         self._write_snapshot()
         self._control.start()

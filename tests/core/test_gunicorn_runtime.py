@@ -1,0 +1,114 @@
+"""The real gunicorn entry point with several workers against a real ZooKeeper:
+one participant per instance, takeover when its worker dies, clean SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from kazoo.client import KazooClient
+
+from tests.support.compose import REPO_ROOT
+from tests.support.waiting import eventually, expect
+
+from .conftest import SESSION_TIMEOUT, ZooKeeper
+
+pytestmark = pytest.mark.zookeeper
+
+WORKERS = 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def instance(zookeeper: ZooKeeper, election_path: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "ZK_HOSTS": zookeeper.hosts,
+        "ELECTION_PATH": election_path,
+        "INSTANCE_ID": "local1",
+        "ADVERTISED_ADDRESS": f"http://127.0.0.1:{port}",
+        "STATE_DIR": str(tmp_path / "state"),
+        "GUNICORN_WORKERS": str(WORKERS),
+        "BIND": f"127.0.0.1:{port}",
+        "ZK_SESSION_TIMEOUT": str(SESSION_TIMEOUT),
+    }
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "zkleader.wsgi:app"],
+        cwd=REPO_ROOT / "services/api",
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def members(hosts: str, path: str) -> list[str]:
+    client = KazooClient(hosts=hosts, timeout=SESSION_TIMEOUT)
+    client.start(timeout=10)
+    try:
+        names: list[str] = client.get_children(path)
+        return names
+    finally:
+        client.stop()
+        client.close()
+
+
+def leading(base: str) -> dict:  # type: ignore[type-arg]
+    try:
+        body: dict = requests.get(f"{base}/leader", timeout=2).json()  # type: ignore[type-arg]
+    except requests.RequestException as exc:
+        raise AssertionError(f"not answering: {exc}") from exc
+    assert body["isLeader"] is True and body["state"] == "leader", body
+    return body
+
+
+def test_several_workers_one_participant_takeover_and_graceful_exit(
+    instance: tuple[str, subprocess.Popen[bytes]], zookeeper: ZooKeeper, election_path: str, tmp_path: Path
+) -> None:
+    base, server = instance
+    first = eventually(lambda: leading(base), timeout=30)
+    assert len(members(zookeeper.hosts, election_path)) == 1
+    # New connections land on different workers: all answer alike.
+    answers = {json.dumps(requests.get(f"{base}/leader", timeout=2).json(), sort_keys=True) for _ in range(30)}
+    assert len(answers) == 1, answers
+    assert [p["instance"] for p in requests.get(f"{base}/cluster", timeout=5).json()["participants"]] == ["local1"]
+
+    # Kill the worker that runs the participant: another worker takes over.
+    owner = json.loads((tmp_path / "state" / "state.json").read_text())["pid"]
+    os.kill(owner, signal.SIGKILL)
+
+    def taken_over() -> None:
+        state = json.loads((tmp_path / "state" / "state.json").read_text())
+        expect(state["pid"] != owner, "no other worker took over yet")
+        body = leading(base)
+        expect(body["epoch"] > first["epoch"], "still the old grant")
+        expect(len(members(zookeeper.hosts, election_path)) == 1, "the dead worker's node is still there")
+
+    eventually(taken_over, timeout=3 * SESSION_TIMEOUT)
+
+    # SIGTERM: the participant closes, its node is deleted at once.
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=15) == 0
+    assert members(zookeeper.hosts, election_path) == []
