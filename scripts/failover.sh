@@ -176,7 +176,7 @@ elif cmd == "poll":
     else:
         print(f"none {max(0.0, min(interval - (now - start), deadline - now)):.3f}")
     cells = "  ".join(f"{n}: {describe(v)}" for n, v in views.items())
-    print(f"  +{start - ref:5.2f}s  {cells}")
+    print(f"  {f'+{start - ref:.2f}s':>7}  {cells}")
 elif cmd == "elected-at":
     # elected-at EPOCH HISTORY_BODY -> electedAt of that term
     epoch, terms = int(args[0]), json.loads(args[1])
@@ -199,7 +199,7 @@ elif cmd == "calc":
     # calc EXPRESSION with numbers only (durations, bounds)
     if not re.fullmatch(r"[0-9.+\-*/() ]+", args[0]):
         raise SystemExit(f"not arithmetic: {args[0]!r}")
-    print(f"{eval(args[0]):.3f}")
+    print(f"{eval(args[0]):.3f}".rstrip("0").rstrip("."))
 else:
     raise SystemExit(f"unknown helper command {cmd}")
 PYTHON
@@ -382,18 +382,18 @@ fi
 # happens before the container exits).
 if [ "$MODE" = kill ] && finished="$(docker inspect -f '{{.State.FinishedAt}}' "$container" 2>/dev/null)" &&
     ref="$(py rfc3339 "$finished" 2>/dev/null)"; then
-    ref_label="$old_leader died at $(py clock "$ref") (docker inspect .State.FinishedAt)"
+    ref_label="$(py clock "$ref")  $old_leader died (docker inspect: State.FinishedAt)"
 else
     ref="$issued"
-    ref_label="docker compose $MODE issued at $(py clock "$ref")"
+    ref_label="$(py clock "$ref")  docker compose $MODE $old_leader issued"
 fi
 elected_at="$(py elected-at "$NEW_EPOCH" "$(get "$(port_of "$NEW_LEADER")" /leader/history)")"
 
 heading "${GREEN}new leader: $NEW_LEADER, epoch $NEW_EPOCH${RESET} (was $old_leader, epoch $old_epoch)"
-say "  reference:            $ref_label"
-say "  $NEW_LEADER elected at:     $(py clock "$elected_at") (its GET /leader/history electedAt)"
-say "  failover time:        $(py calc "$elected_at - $ref") s (reference -> electedAt)"
-say "  seen by polling after $(py calc "$SEEN_AT - $ref") s (reference -> first poll showing it)"
+say "  $ref_label"
+say "  $(py clock "$elected_at")  $NEW_LEADER elected (electedAt in its GET /leader/history)"
+say "  failover time:     $(py calc "$elected_at - $ref") s until $NEW_LEADER's electedAt"
+say "  seen by polling:   $(py calc "$SEEN_AT - $ref") s until the first poll that showed it"
 
 # --- 5. rejoin -----------------------------------------------------------------
 
