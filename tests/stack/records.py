@@ -11,40 +11,20 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from tests.support.compose import REPO_ROOT
-
-from .conftest import INSTANCES, Stack
+from tests.support.stack import INSTANCES, StackClient, TermRecord
 
 RESULTS = REPO_ROOT / "results" / "faults"
 
 
-@dataclass(frozen=True)
-class TermRecord:
-    instance: str
-    epoch: int
-    elected_at: float
-    ended_at: float | None
-    reason: str | None
-
-
-def all_terms(stack: Stack, instances: list[str] | None = None) -> list[TermRecord]:
-    """Every term of every instance, in the order they began."""
-    terms = [
-        TermRecord(name, t["epoch"], t["electedAt"], t["endedAt"], t["reason"])
-        for name in instances or list(INSTANCES)
-        for t in stack.history(name)
-    ]
-    return sorted(terms, key=lambda t: t.elected_at)
-
-
-def assert_invariants(stack: Stack, live: list[str] | None = None) -> list[TermRecord]:
+def assert_invariants(stack: StackClient, live: list[str] | None = None) -> list[TermRecord]:
     """At most one leader at any instant; epochs rise from term to term; one
     member node per live instance. Returns the terms for timing records."""
-    terms = all_terms(stack)
+    terms = stack.terms()
     assert terms, "no leadership terms recorded at all"
     for before, after in itertools.pairwise(terms):
         assert before.ended_at is not None, f"{before} still open while {after} began"
@@ -58,27 +38,6 @@ def assert_invariants(stack: Stack, live: list[str] | None = None) -> list[TermR
     members = stack.get(live[0], "/cluster", timeout=10).json()["participants"]
     assert sorted(m["instance"] for m in members) == sorted(live), f"members {members} for live {live}"
     return terms
-
-
-def terms_since(terms: list[TermRecord], since: float) -> list[TermRecord]:
-    return [t for t in terms if t.elected_at >= since or (t.ended_at or float("inf")) >= since]
-
-
-def transition_after(terms: list[TermRecord], fault_at: float) -> dict[str, Any]:
-    """Timings of the first leadership change after a fault."""
-    ended = [t for t in terms if t.ended_at is not None and t.ended_at >= fault_at - 0.001]
-    old = min(ended, key=lambda t: t.ended_at or 0.0) if ended else None
-    new = next((t for t in terms if t.elected_at >= fault_at and (old is None or t is not old)), None)
-    record: dict[str, Any] = {"faultAt": round(fault_at, 3)}
-    if old is not None and old.ended_at is not None:
-        record["oldLeader"] = old.instance
-        record["stepDownSeconds"] = round(old.ended_at - fault_at, 3)
-    if new is not None:
-        record["newLeader"] = new.instance
-        record["newLeaderSeconds"] = round(new.elected_at - fault_at, 3)
-        if old is not None and old.ended_at is not None:
-            record["leaderlessSeconds"] = round(new.elected_at - old.ended_at, 3)
-    return record
 
 
 def write_scenario(name: str, settings: dict[str, Any], trials: list[dict[str, Any]]) -> Path:

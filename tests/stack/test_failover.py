@@ -10,10 +10,11 @@ import time
 
 import pytest
 
+from tests.support.stack import transition_after
 from tests.support.waiting import eventually, expect
 
 from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
-from .records import assert_invariants, transition_after, write_scenario
+from .records import assert_invariants, write_scenario
 
 pytestmark = pytest.mark.stack
 

@@ -14,11 +14,11 @@ import time
 import pytest
 
 from tests.support.compose import run
+from tests.support.stack import ZK_SERVERS, transition_after
 from tests.support.waiting import eventually, expect
 
 from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
-from .faults import ZK_SERVERS, connected_zk_server, container, heal, partition, zk_leader, zk_mode
-from .records import all_terms, assert_invariants, transition_after, write_scenario
+from .records import assert_invariants, write_scenario
 
 pytestmark = pytest.mark.stack
 
@@ -32,6 +32,13 @@ SUCCESSOR_BOUND = 1.5 * SESSION_TIMEOUT + 1.0
 RECOVERY_BOUND = 3 * SESSION_TIMEOUT
 
 
+def ensemble_leader(stack: Stack) -> str:
+    modes = {server: stack.zk_mode(server) for server in ZK_SERVERS}
+    leaders = [s for s, mode in modes.items() if mode == "leader"]
+    assert len(leaders) == 1, f"ensemble modes: {modes}"
+    return leaders[0]
+
+
 def others(leader: str) -> list[str]:
     return [name for name in INSTANCES if name != leader]
 
@@ -41,13 +48,13 @@ def test_network_partition_of_the_leader(stack: Stack) -> None:
     for _ in range(3):
         old, _ = eventually(lambda: sole_leader(stack), timeout=60)
         fault_at = time.time()
-        partition(stack, old)
+        stack.partition(old)
         try:
             new, _ = eventually(lambda old=old: sole_leader(stack, others(old)), timeout=SUCCESSOR_BOUND)
             # Stay cut off for longer than the session timeout: the old session is gone.
             time.sleep(max(0.0, fault_at + SESSION_TIMEOUT + 1.0 - time.time()))
         finally:
-            heal(stack, old)
+            stack.heal(old)
         eventually(lambda new=new: expect(sole_leader(stack)[0] == new), timeout=RECOVERY_BOUND)
         terms = assert_invariants(stack)
         record = transition_after(terms, fault_at)
@@ -96,7 +103,7 @@ def test_a_short_freeze_changes_nothing(stack: Stack) -> None:
         stack.compose("unpause", leader)
         time.sleep(SESSION_TIMEOUT)
         assert sole_leader(stack) == (leader, view)
-        changed = [t for t in all_terms(stack) if t.elected_at >= fault_at or (t.ended_at or 0) >= fault_at]
+        changed = [t for t in stack.terms() if t.elected_at >= fault_at or (t.ended_at or 0) >= fault_at]
         assert not changed, f"a {blip}s freeze changed leadership: {changed}"
         assert_invariants(stack)
         trials.append({"faultAt": round(fault_at, 3), "blipSeconds": blip, "leader": leader, "changes": 0})
@@ -108,7 +115,8 @@ def test_losing_one_zookeeper_server_keeps_the_same_leader(stack: Stack, target:
     trials = []
     for _ in range(2):
         leader, view = eventually(lambda: sole_leader(stack), timeout=60)
-        server = zk_leader(stack) if target == "ensemble-leader" else connected_zk_server(stack, leader)
+        server = ensemble_leader(stack) if target == "ensemble-leader" else stack.connected_zk_server(leader)
+        assert server is not None, f"cannot tell which server {leader} is connected to"
         fault_at = time.time()
         stack.compose("kill", server)
         try:
@@ -118,7 +126,7 @@ def test_losing_one_zookeeper_server_keeps_the_same_leader(stack: Stack, target:
             eventually(lambda same=same: expect(sole_leader(stack) == same), timeout=RECOVERY_BOUND)
         finally:
             stack.compose("start", server)
-            eventually(lambda server=server: expect(zk_mode(stack, server) is not None), timeout=60)
+            eventually(lambda server=server: expect(stack.zk_mode(server) is not None), timeout=60)
         terms = assert_invariants(stack)
         after = [t for t in terms if t.elected_at >= fault_at]
         assert all(t.instance == leader and t.epoch == view["epoch"] for t in after), after
@@ -145,7 +153,7 @@ def test_quorum_loss_stops_all_leadership_and_recovers_without_restarting_instan
             no_leader_after = time.time() - fault_at
         finally:
             stack.compose("start", *lost)
-        eventually(lambda: expect(all(zk_mode(stack, s) for s in ZK_SERVERS)), timeout=90)
+        eventually(lambda: expect(all(stack.zk_mode(s) for s in ZK_SERVERS)), timeout=90)
         back_at = time.time()
         new, _ = eventually(lambda: sole_leader(stack), timeout=RECOVERY_BOUND)
         terms = assert_invariants(stack)
@@ -170,7 +178,7 @@ def test_whole_ensemble_restart_elects_one_leader_without_restarting_instances(s
         eventually(lambda: sole_leader(stack), timeout=60)
         fault_at = time.time()
         stack.compose("restart", *ZK_SERVERS)
-        eventually(lambda: expect(all(zk_mode(stack, s) for s in ZK_SERVERS)), timeout=90)
+        eventually(lambda: expect(all(stack.zk_mode(s) for s in ZK_SERVERS)), timeout=90)
         back_at = time.time()
         leader, _ = eventually(lambda: sole_leader(stack), timeout=RECOVERY_BOUND)
         terms = assert_invariants(stack)
@@ -229,7 +237,7 @@ def test_zookeeper_is_locked_down(stack: Stack) -> None:
         assert "is not executed because it is not in the whitelist" in reply, (word, reply)
     # Neither the client port nor the admin port is published, and no AdminServer runs.
     for server in ZK_SERVERS:
-        info = json.loads(run(["docker", "inspect", container(stack, server)]))[0]
+        info = json.loads(run(["docker", "inspect", stack.container(server)]))[0]
         published = {port: bound for port, bound in (info["NetworkSettings"]["Ports"] or {}).items() if bound}
         assert not published, f"{server} publishes {published}"
         admin = stack.compose(
