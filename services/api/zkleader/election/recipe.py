@@ -243,6 +243,8 @@ class LeaderElection:
         self._tasks.put(_Task(_Kind.LEADER_RECORD, event))
 
     def _ask(self, kind: _Kind, timeout: float) -> bool:
+        if not self._worker.is_alive():
+            raise RuntimeError("the election is not running")
         reply: Future[bool] = Future()
         self._tasks.put(_Task(kind, reply=reply))
         return reply.result(timeout)
@@ -256,10 +258,9 @@ class LeaderElection:
             except queue.Empty:
                 task = None
             try:
-                if task is None:
-                    self._on_timer()
-                elif not self._handle(task):
+                if task is not None and not self._handle(task):
                     return
+                self._on_timer()  # whatever is due, even while tasks keep coming
             except Exception as exc:  # noqa: BLE001 - the worker must survive anything
                 self._schedule_retry(exc)
                 if task is not None and task.reply is not None and not task.reply.done():
