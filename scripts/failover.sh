@@ -17,8 +17,9 @@
 #                      once) instead of `docker compose kill` (SIGKILL: the
 #                      survivors wait for the leader's session to expire)
 #   --timeout SECONDS  give up when no single leader appears within this long
-#                      (default 3 x the session timeout + 5 s)
-#   --interval SECONDS poll interval (default 0.2)
+#                      (default $FAILOVER_TIMEOUT, else 3 x the session timeout + 5 s)
+#   --interval SECONDS poll interval (default $FAILOVER_POLL_INTERVAL, else 0.2)
+#   $FAILOVER_REJOIN_TIMEOUT  bound for the restarted instance to rejoin (default 60 s)
 #
 # Exit status: 0 done; 1 no single leader within the bound (or the killed
 # instance did not rejoin); 2 usage error or the stack is not ready.
@@ -29,7 +30,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PROJECT="${COMPOSE_PROJECT_NAME:-zkleader}"
 MODE="kill"
-TIMEOUT=""
+TIMEOUT="${FAILOVER_TIMEOUT:-}"
 INTERVAL="${FAILOVER_POLL_INTERVAL:-0.2}"
 REJOIN_TIMEOUT="${FAILOVER_REJOIN_TIMEOUT:-60}"
 MARGIN=5
@@ -199,7 +200,7 @@ elif cmd == "calc":
     # calc EXPRESSION with numbers only (durations, bounds)
     if not re.fullmatch(r"[0-9.+\-*/() ]+", args[0]):
         raise SystemExit(f"not arithmetic: {args[0]!r}")
-    print(f"{eval(args[0]):.3f}".rstrip("0").rstrip("."))
+    print(f"{eval(args[0]):.3f}")
 else:
     raise SystemExit(f"unknown helper command {cmd}")
 PYTHON
@@ -337,7 +338,7 @@ session_timeout="$(py metric zkleader_session_timeout_seconds "$(get "$old_port"
 if [ -z "$TIMEOUT" ]; then
     TIMEOUT="$(py calc "3 * $session_timeout + $MARGIN")"
 fi
-say "session timeout ${session_timeout} s (negotiated, from $old_leader's /metrics); giving up after ${TIMEOUT} s"
+say "session timeout ${session_timeout} s (negotiated, from $old_leader's /metrics); giving up after ${TIMEOUT%.000} s"
 
 # --- 2. kill -------------------------------------------------------------------
 
@@ -367,7 +368,7 @@ say "$(py clock "$issued")  docker compose $MODE $old_leader issued; polling eve
 if ! watch "$issued" "$((old_epoch + 1))" "$TIMEOUT" "${survivors[@]}"; then
     wait "$command_pid" || true
     printf '\n%sFAILED: no single leader among %s within %s s of the %s%s\n' \
-        "$RED" "${survivors[*]}" "$TIMEOUT" "$MODE" "$RESET" >&2
+        "$RED" "${survivors[*]}" "${TIMEOUT%.000}" "$MODE" "$RESET" >&2
     exit 1
 fi
 if ! wait "$command_pid"; then
