@@ -14,6 +14,8 @@ from tests.support.stack import StackClient as Stack
 from tests.support.stack import sole_leader as sole_leader
 
 PROJECT = "zkleader-test"
+# Not the default 5001-5003, so the tests never touch a stack a person runs.
+TEST_PORTS = {"api1": 15001, "api2": 15002, "api3": 15003}
 SESSION_TIMEOUT = 4.0  # compose.yaml's default ZK_SESSION_TIMEOUT
 ADMIN_TOKEN = "stack-test-token"
 
@@ -30,12 +32,13 @@ def docker_compose_project_name() -> str:
 
 @pytest.fixture(scope="session")
 def docker_setup() -> list[str]:
-    # Compose substitutes ${ADMIN_TOKEN} from this environment.
+    # Compose substitutes ${ADMIN_TOKEN} and ${API1_PORT}... from this environment.
     os.environ["ADMIN_TOKEN"] = ADMIN_TOKEN
+    os.environ.update(Stack(PROJECT, TEST_PORTS).port_env())
     return ["down -v --remove-orphans", "up --build --wait"]
 
 
 @pytest.fixture(scope="session")
 def stack(docker_services: Services) -> Iterator[Stack]:
     """The running stack (pytest-docker started it and stops it at the end)."""
-    yield Stack(PROJECT)
+    yield Stack(PROJECT, TEST_PORTS)

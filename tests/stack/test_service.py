@@ -46,7 +46,7 @@ def _samples(text: str) -> dict[str, float]:
 def test_errors_are_json(stack: Stack) -> None:
     missing = stack.get("api1", "/no/such/path")
     assert missing.status_code == 404 and missing.json()["status"] == 404
-    wrong = requests.put("http://127.0.0.1:5001/leader", timeout=2)
+    wrong = requests.put(f"http://127.0.0.1:{stack.ports['api1']}/leader", timeout=2)
     assert wrong.status_code == 405 and wrong.json()["status"] == 405
 
 
@@ -70,7 +70,7 @@ def test_resign_hands_over_and_a_follower_cannot_resign(stack: Stack) -> None:
     leader, view = eventually(lambda: sole_leader(stack), timeout=60)
     follower = next(name for name in INSTANCES if name != leader)
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    port = INSTANCES
+    port = stack.ports
 
     refused = requests.post(f"http://127.0.0.1:{port[follower]}/leader/resign", headers=auth, timeout=10)
     assert refused.status_code == 409, refused.text

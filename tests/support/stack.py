@@ -10,14 +10,15 @@ import json
 import os
 import socket
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
 from .compose import compose_command, run
 
-INSTANCES = {"api1": 5001, "api2": 5002, "api3": 5003}
+INSTANCES = ("api1", "api2", "api3")
+DEFAULT_PORTS = {"api1": 5001, "api2": 5002, "api3": 5003}
 ZK_SERVERS = ["zk1", "zk2", "zk3"]
 
 
@@ -34,7 +35,15 @@ class TermRecord:
 
 @dataclass(frozen=True)
 class StackClient:
+    """``ports``: the loopback port each instance is published on (compose.yaml
+    reads them from API1_PORT..API3_PORT, default 5001-5003)."""
+
     project: str
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+
+    def port_env(self) -> dict[str, str]:
+        """Environment for ``docker compose`` so that it publishes on ``ports``."""
+        return {f"API{name[-1]}_PORT": str(port) for name, port in self.ports.items()}
 
     @property
     def network(self) -> str:
@@ -42,8 +51,7 @@ class StackClient:
 
     def compose(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
         command = compose_command(self.project, "compose.yaml")
-        if not env:
-            return run([*command, *args], timeout=timeout)
+        env = {**self.port_env(), **(env or {})}
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
@@ -56,7 +64,7 @@ class StackClient:
                     os.environ[k] = v
 
     def get(self, instance: str, path: str, timeout: float = 1.0) -> requests.Response:
-        return requests.get(f"http://127.0.0.1:{INSTANCES[instance]}{path}", timeout=timeout)
+        return requests.get(f"http://127.0.0.1:{self.ports[instance]}{path}", timeout=timeout)
 
     def leader_view(self, instance: str) -> dict[str, Any] | None:
         """``GET /leader`` of one instance, or None when it does not answer."""

@@ -40,6 +40,8 @@ class ElectionHost:
         self._paths = paths
         self._history = TermHistory(snapshot.inherited_history(paths.snapshot))
         self._write_lock = threading.Lock()
+        self._pid = os.getpid()
+        self._pid_start = snapshot.process_start(self._pid)
         self._election = LeaderElection(
             make_client(settings),
             settings.election_path,
@@ -83,7 +85,7 @@ class ElectionHost:
         with self._write_lock:
             snapshot.write(
                 self._paths.snapshot,
-                snapshot.SharedState(status, self._history.terms(), os.getpid()),
+                snapshot.SharedState(status, self._history.terms(), self._pid, self._pid_start),
             )
 
     def _control_request(self, op: str) -> Any:

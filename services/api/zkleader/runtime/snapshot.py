@@ -19,26 +19,33 @@ from ..election import ElectionState, LeaderInfo, Status, Term
 from ..election.lease import wall_time_of
 
 
+def process_start(pid: int) -> int | None:
+    """When a process started (clock ticks since boot), to tell a live owner
+    from a new process that reuses its pid (pids restart in a new container)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19])  # field 22 of proc(5), counted after "pid (comm)"
+
+
 @dataclass(frozen=True)
 class SharedState:
     status: Status
     history: list[Term]
     pid: int
+    pid_start: int | None
 
     def owner_alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return self.pid_start is not None and process_start(self.pid) == self.pid_start
 
 
 def encode(state: SharedState) -> bytes:
     s = state.status
     raw: dict[str, Any] = {
         "pid": state.pid,
+        "pidStart": state.pid_start,
         "state": s.state.value,
         "instance": s.instance,
         "epoch": s.epoch,
@@ -74,7 +81,7 @@ def decode(data: bytes) -> SharedState:
         last_election_at=raw["lastElectionAt"],
         election_notifications=raw["electionNotifications"],
     )
-    return SharedState(status, [Term.from_json(t) for t in raw["history"]], int(raw["pid"]))
+    return SharedState(status, [Term.from_json(t) for t in raw["history"]], int(raw["pid"]), raw.get("pidStart"))
 
 
 def write(path: str, state: SharedState) -> None:

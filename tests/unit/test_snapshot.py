@@ -1,0 +1,62 @@
+"""The shared snapshot: round trip, owner liveness, terms inherited after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from zkleader.election import ElectionState, LeaderInfo, Status, Term
+from zkleader.runtime import snapshot
+
+
+def leading(deadline: float) -> Status:
+    return Status(
+        state=ElectionState.LEADER,
+        instance="api1",
+        epoch=7,
+        leader=LeaderInfo("api1", "http://api1:8000", 7),
+        lease_deadline=deadline,
+        enrolled=True,
+        node="member-x-0000000001",
+        session_timeout=4.0,
+        transitions=3,
+        last_election_at=1.0,
+        election_notifications=2,
+    )
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    state = snapshot.SharedState(
+        leading(time.monotonic() + 2), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], os.getpid(), None
+    )
+    path = str(tmp_path / "state.json")
+    snapshot.write(path, state)
+    assert snapshot.read(path) == state
+    assert snapshot.read(str(tmp_path / "missing.json")) is None
+
+
+def test_owner_liveness_survives_pid_reuse() -> None:
+    me = snapshot.SharedState(leading(0.0), [], os.getpid(), snapshot.process_start(os.getpid()))
+    assert me.owner_alive()
+    # Same pid, another start time: a new process that reuses the pid.
+    assert not snapshot.SharedState(leading(0.0), [], os.getpid(), (me.pid_start or 0) + 1).owner_alive()
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = int(done.stdout)
+    assert not snapshot.SharedState(leading(0.0), [], gone, 12345).owner_alive()
+
+
+def test_a_term_left_open_by_a_killed_process_ends_at_its_lease(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.json")
+    deadline = time.monotonic() - 30  # the lease ran out 30 s ago
+    snapshot.write(path, snapshot.SharedState(leading(deadline), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], 1, None))
+    expires = json.loads(Path(path).read_text())["leaseExpiresAt"]
+    assert abs(expires - (time.time() - 30)) < 1
+
+    terms = snapshot.inherited_history(path)
+    assert terms[0] == Term(5, 1.0, 2.0, "closed")
+    assert terms[1].epoch == 7 and terms[1].reason == "process ended"
+    assert terms[1].ended_at == expires
