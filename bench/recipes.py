@@ -39,7 +39,12 @@ What is measured, and how (the same way for every recipe):
 
 Needs a ZooKeeper that accepts more than N + 1 connections from one address:
 the default ``maxClientCnxns`` is 60 per client IP, and all connections come
-from the Docker bridge's gateway address.
+from the Docker bridge's gateway address. With ``tests/compose.zk.yaml`` as it
+is, raise it with an override read from stdin, for example::
+
+    printf 'services: {zk: {environment: {ZOO_MAX_CLIENT_CNXNS: "250"}}}' |
+      docker compose --project-directory . -p zkleader-bench-zk \
+        -f tests/compose.zk.yaml -f - up -d --wait
 """
 
 from __future__ import annotations
