@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import pytest
+from kazoo.client import KazooClient
 
 from tests.support.waiting import expect
 
@@ -41,24 +46,56 @@ def _assert_new_leader(group: list, old) -> None:  # type: ignore[no-untyped-def
     assert single_leader(group) is not old
 
 
-def test_twenty_participants_one_watch_notification_per_handoff(participants: Participants, election_path: str) -> None:
+class WatchCounter:
+    """Counts every watch callback kazoo delivers to the clients it wraps: the
+    election's own counter is checked against an independent one."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def wrap(self, client: KazooClient) -> KazooClient:
+        dispatch = client.handler.dispatch_callback
+
+        def counted(callback: Any) -> Any:
+            if callback.type == "watch":
+                with self._lock:
+                    self.count += 1
+            return dispatch(callback)
+
+        client.handler.dispatch_callback = counted
+        return client
+
+
+@pytest.mark.parametrize("track_leader", [True, False], ids=["tracking-leader", "election-only"])
+def test_twenty_participants_one_election_notification_per_handoff(
+    participants: Participants, election_path: str, track_leader: bool
+) -> None:
+    watches = WatchCounter()
     group = []
     for i in range(20):
-        group.append(participants.start(election_path, f"p{i:02d}"))
+        client = watches.wrap(participants.client())
+        group.append(participants.start(election_path, f"p{i:02d}", client=client, track_leader=track_leader))
         eventually(lambda e=group[-1]: _assert_enrolled(e))  # join in a known order
     eventually(lambda: single_leader(group))
+    time.sleep(0.5)
 
     for position in range(19):
         before = sum(e.status.election_notifications for e in group)
+        watches_before = watches.count
         leader = single_leader(group)
         assert leader is group[position]
         leader.close()
         successor, rest = group[position + 1], group[position + 1 :]
         eventually(lambda successor=successor, rest=rest: single_leader(rest) is successor or expect(False))
-        # Let any stray notification arrive before counting.
-        eventually(lambda s=successor: assert_sees_leader(group[-1], s.identity.instance, s.status.epoch))
+        if track_leader:  # every follower hears of the new leader (one more notification each)
+            eventually(lambda s=successor: assert_sees_leader(group[-1], s.identity.instance, s.status.epoch))
+        time.sleep(0.3)  # let any stray notification arrive before counting
         after = sum(e.status.election_notifications for e in group)
-        assert after - before == 1, f"handoff {position}: {after - before} notifications"
+        assert after - before == 1, f"handoff {position}: {after - before} election notifications"
+        if not track_leader:
+            delivered = watches.count - watches_before
+            assert delivered == 1, f"handoff {position}: {delivered} watch notifications in all"
 
 
 def _assert_enrolled(election) -> None:  # type: ignore[no-untyped-def]

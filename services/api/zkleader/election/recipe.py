@@ -47,7 +47,7 @@ from kazoo.exceptions import (
     NoNodeError,
     OperationTimeoutError,
 )
-from kazoo.protocol.states import WatchedEvent
+from kazoo.protocol.states import WatchedEvent, ZnodeStat
 from kazoo.retry import KazooRetry
 from kazoo.security import ACL, OPEN_ACL_UNSAFE
 
@@ -106,6 +106,13 @@ class LeaderElection:
 
     The election owns the client from :meth:`start` to :meth:`close`: it adds
     a connection listener, starts the client if needed and stops it on close.
+
+    ``track_leader`` (default on) publishes the leader record and has every
+    follower watch it, so all participants know the current leader and epoch.
+    That costs each follower one notification and one read per leader change,
+    on top of the single predecessor notification that drives the election;
+    turn it off for large elections whose followers need not know the leader
+    (followers then learn it only when their own predecessor changes).
     """
 
     def __init__(
@@ -119,6 +126,7 @@ class LeaderElection:
         on_elected: ElectedCallback | None = None,
         on_revoked: RevokedCallback | None = None,
         on_status: StatusCallback | None = None,
+        track_leader: bool = True,
         clock: Clock = time.monotonic,
     ) -> None:
         if not path.startswith("/") or path == "/" or path.endswith("/"):
@@ -131,6 +139,7 @@ class LeaderElection:
         self._on_elected = on_elected
         self._on_revoked = on_revoked
         self._on_status = on_status
+        self._track_leader = track_leader
         self._clock = clock
         self._uid = new_participant_uid()
         self._tasks: queue.Queue[_Task] = queue.Queue()
@@ -346,25 +355,33 @@ class LeaderElection:
         if self._node is None:
             self._enrol(session)
         assert self._node is not None
-        members = election_order(self._call(self._client.get_children_async(self._path)))
+        # Both reads go out back to back: a successor needs its own node's stat
+        # (owner check, epoch) and pays no extra round trip for it.
+        started = self._clock()
+        pending_members = self._client.get_children_async(self._path)
+        pending_own = self._client.get_async(self._child_path(self._node))
+        members = election_order(self._call(pending_members))
+        try:
+            _, own = self._call(pending_own)
+        except NoNodeError:
+            own = None
         position = next((i for i, m in enumerate(members) if m.name == self._node), None)
-        if position is None:
+        if position is None or own is None:
             self._revoke("member node deleted")
             self._forget_node()
             self._tasks.put(_Task(_Kind.CHECK, "member node vanished"))
             return
         if position == 0:
-            self._try_lead(session)
+            self._try_lead(session, own, started)
         else:
             self._follow(members[position - 1], members[0])
         self._backoff = 0.0
         self._retry_at = None
         self._reason = None
 
-    def _try_lead(self, session: int) -> None:
-        assert self._node is not None
-        started = self._clock()
-        _, stat = self._call(self._client.get_async(self._child_path(self._node)))
+    def _try_lead(self, session: int, stat: ZnodeStat, started: float) -> None:
+        """Lead if our (lowest) node belongs to this session; ``stat`` was read
+        in a round trip that began at ``started``, which starts the lease."""
         if stat.ephemeralOwner != session:
             # Not ours after all: never lead on someone else's node.
             self._revoke("lowest node owned by another session")
@@ -440,7 +457,12 @@ class LeaderElection:
         # A leader can only have acted until its lease ran out.
         ended_at = wall_time_of(deadline, self._clock) if deadline is not None and deadline < now else time.time()
         self._transitions += 1
-        log.warning("leadership revoked", extra={"epoch": self._epoch, "reason": reason})
+        deliberate = reason in ("closed", "resigned")
+        log.log(
+            logging.INFO if deliberate else logging.WARNING,
+            "leadership ended",
+            extra={"epoch": self._epoch, "reason": reason},
+        )
         self._publish()
         if self._on_revoked is not None:
             self._on_revoked(reason, ended_at)
@@ -518,6 +540,8 @@ class LeaderElection:
 
     def _write_leader_record(self, epoch: int) -> None:
         """Publish ourselves as leader on the election path, fenced by epoch."""
+        if not self._track_leader:
+            return
         record = LeaderInfo(self._identity.instance, self._identity.address, epoch)
         for _ in range(5):
             data, stat = self._call(self._client.get_async(self._path))
@@ -532,7 +556,7 @@ class LeaderElection:
 
     def _refresh_leader_record(self) -> None:
         """Followers: read (and keep watching) the leader record."""
-        if self._state is not ElectionState.FOLLOWER or not self._client.connected:
+        if not self._track_leader or self._state is not ElectionState.FOLLOWER or not self._client.connected:
             return
         data, _ = self._call(self._client.get_async(self._path, watch=self._on_leader_record_event))
         record = _decode_leader_record(data)
