@@ -1,6 +1,8 @@
-"""Three election recipes side by side on one real ZooKeeper: same harness, run, machine.
+"""Election recipes side by side on one real ZooKeeper: same harness, run, machine.
 
-Recipes: ``ours`` (:class:`zkleader.election.LeaderElection`, default timings),
+Recipes: ``ours`` (:class:`zkleader.election.LeaderElection`, default timings,
+as the service runs it), ``ours-election-only`` (the same with
+``track_leader=False``: no leader record, so only the election's own watch),
 ``kazoo`` (:class:`kazoo.recipe.election.Election`) and ``naive`` (the seed
 article's recipe, :mod:`bench.naive`). Every participant has its own
 ``KazooClient`` (own session, 4 s session timeout for all three) in this one
@@ -39,12 +41,7 @@ What is measured, and how (the same way for every recipe):
 
 Needs a ZooKeeper that accepts more than N + 1 connections from one address:
 the default ``maxClientCnxns`` is 60 per client IP, and all connections come
-from the Docker bridge's gateway address. With ``tests/compose.zk.yaml`` as it
-is, raise it with an override read from stdin, for example::
-
-    printf 'services: {zk: {environment: {ZOO_MAX_CLIENT_CNXNS: "250"}}}' |
-      docker compose --project-directory . -p zkleader-bench-zk \
-        -f tests/compose.zk.yaml -f - up -d --wait
+from the Docker bridge's gateway address; ``tests/compose.zk.yaml`` sets 250.
 """
 
 from __future__ import annotations
@@ -81,7 +78,7 @@ IDLE_SECONDS = 4.0
 ELECTION_TIMEOUT = 30.0
 JOIN_TIMEOUT = 120.0
 BASE_PATH = "/zkleader-bench/recipes"
-RECIPES = ("ours", "kazoo", "naive")
+RECIPES = ("ours", "ours-election-only", "kazoo", "naive")
 
 REQUEST, WATCH, PING = "request", "watch", "ping"
 # Names of the watch callbacks that a predecessor's deletion wakes, per recipe.
@@ -272,6 +269,10 @@ def _client(hosts: str) -> KazooClient:
 
 
 class OursContender:
+    """Our recipe as the service runs it (followers track the leader record)."""
+
+    track_leader = True
+
     def __init__(self, pid: int, hosts: str, path: str, recorder: Recorder) -> None:
         self.pid = pid
         self.client = _client(hosts)
@@ -282,6 +283,7 @@ class OursContender:
             Identity(instance=f"p{pid}", address=f"127.0.0.1:{10000 + pid}", started_at=time.time()),
             on_elected=lambda epoch, at: recorder.elected(pid),
             on_revoked=lambda reason, at: recorder.ended(pid, reason),
+            track_leader=self.track_leader,
         )
 
     def start(self) -> None:
@@ -379,7 +381,20 @@ class NaiveContender:
 
 
 Factory = Callable[[int, str, str, Recorder], Contender]
-FACTORIES: dict[str, Factory] = {"ours": OursContender, "kazoo": KazooContender, "naive": NaiveContender}
+
+
+class OursElectionOnlyContender(OursContender):
+    """Our recipe with ``track_leader=False``: the election alone, like the others."""
+
+    track_leader = False
+
+
+FACTORIES: dict[str, Factory] = {
+    "ours": OursContender,
+    "ours-election-only": OursElectionOnlyContender,
+    "kazoo": KazooContender,
+    "naive": NaiveContender,
+}
 
 
 # ---------------------------------------------------------------- analysis
@@ -735,7 +750,7 @@ def run(hosts: str, sizes: tuple[int, ...] = (10, 100), handoffs: int = 30) -> d
 def format_table(results: dict[str, Any]) -> str:
     """One line per recipe and N: the figures a reader compares first."""
     header = (
-        f"{'recipe':<6} {'N':>4} {'setup first/all ms':>19} {'handoff p50/p95/max ms':>23} "
+        f"{'recipe':<18} {'N':>4} {'setup first/all ms':>19} {'handoff p50/p95/max ms':>23} "
         f"{'watch/h total (pred)':>21} {'req/h':>7} {'late':>5} {'overlap':>8} {'idle ldr req/s':>14}"
     )
     lines = [header, "-" * len(header)]
@@ -746,11 +761,11 @@ def format_table(results: dict[str, Any]) -> str:
     for n in sorted(by_n, key=int):
         for recipe, r in by_n[n]:
             if "latency_ms" not in r or r.get("handoffs", 0) == 0:
-                lines.append(f"{recipe:<6} {n:>4} error: {r.get('error')}")
+                lines.append(f"{recipe:<18} {n:>4} error: {r.get('error')}")
                 continue
             lat, setup, w = r["latency_ms"], r["setup"], r["watches_per_handoff"]
             lines.append(
-                f"{recipe:<6} {n:>4} {setup['first_leader_ms']:>9.0f}/{setup['all_joined_ms']:<9.0f}"
+                f"{recipe:<18} {n:>4} {setup['first_leader_ms']:>9.0f}/{setup['all_joined_ms']:<9.0f}"
                 f" {lat['p50']:>7.1f}/{lat['p95']:>6.1f}/{lat['max']:<8.1f}"
                 f" {w['total']['mean']:>12.1f} ({w['predecessor']['mean']:.1f})"
                 f" {r['requests_per_handoff']['total']['mean']:>7.1f}"

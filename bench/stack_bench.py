@@ -1,0 +1,101 @@
+"""Failover, cold start and idle soak, measured on the compose stack.
+
+Every time comes from the instances' own records (``GET /leader/history``,
+wall-clock on the shared host clock), not from when polling noticed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.stack import INSTANCES, StackClient, sole_leader, transition_after
+from tests.support.waiting import eventually, expect
+
+Log = Callable[[str], None]
+
+
+def negotiated_session_timeout(stack: StackClient) -> float:
+    """The session timeout the servers granted, as the instances report it."""
+    text = stack.get("api1", "/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "zkleader_session_timeout_seconds":
+                return float(sample.value)
+    raise RuntimeError("zkleader_session_timeout_seconds not exported")
+
+
+def failover_trials(
+    stack: StackClient, kind: str, count: int, session_timeout: float, log: Log
+) -> list[dict[str, Any]]:
+    """``kind``: ``kill`` (SIGKILL), ``stop`` (SIGTERM) or ``partition`` (network
+    disconnect for longer than the session timeout)."""
+    trials = []
+    for i in range(count):
+        old, _ = eventually(lambda: sole_leader(stack), timeout=60)
+        survivors = [name for name in INSTANCES if name != old]
+        fault_at = time.time()
+        if kind == "kill":
+            stack.compose("kill", old)
+        elif kind == "stop":
+            stack.compose("stop", old)
+        else:
+            stack.partition(old)
+        new, _ = eventually(lambda s=survivors: sole_leader(stack, s), timeout=4 * session_timeout)
+        seen_at = time.time()
+        if kind == "partition":
+            time.sleep(max(0.0, fault_at + session_timeout + 1.0 - time.time()))
+            stack.heal(old)
+        else:
+            stack.compose("start", old)
+        eventually(lambda new=new: expect(sole_leader(stack)[0] == new), timeout=6 * session_timeout)
+        record = transition_after(stack.terms(), fault_at)
+        if record.get("newLeader") != new or "newLeaderSeconds" not in record:
+            raise RuntimeError(f"{kind} trial {i}: records disagree with what was observed: {record}")
+        record["pollSawSeconds"] = round(seen_at - fault_at, 3)
+        if kind == "kill":
+            record["ratioToSessionTimeout"] = round(record["newLeaderSeconds"] / session_timeout, 3)
+        trials.append(record)
+        log(f"{kind} {i + 1}/{count}: {old} -> {new} in {record['newLeaderSeconds']:.3f}s")
+    return trials
+
+
+def cold_start(stack: StackClient, count: int, log: Log) -> list[float]:
+    """From ``docker compose up`` (images built, volumes fresh) to the first election."""
+    results = []
+    for i in range(count):
+        stack.compose("down", "-v", "--remove-orphans")
+        started = time.time()
+        stack.compose("up", "-d")
+        leader, _ = eventually(lambda: sole_leader(stack), timeout=120, interval=0.05)
+        first = min(t.elected_at for t in stack.terms())
+        results.append(round(first - started, 3))
+        log(f"cold start {i + 1}/{count}: {leader} elected {results[-1]:.2f}s after `up`")
+    return results
+
+
+def soak(stack: StackClient, seconds: float, log: Log) -> dict[str, Any]:
+    """Leave the stack idle and count leadership changes (there should be none)."""
+    eventually(lambda: sole_leader(stack), timeout=60)
+    before = stack.terms()
+    started = time.time()
+    leaders_seen = set()
+    polls = 0
+    while time.time() - started < seconds:
+        views = stack.views()
+        leaders_seen |= {name for name, v in views.items() if v and v["isLeader"]}
+        polls += 1
+        time.sleep(1.0)
+    after = stack.terms()
+    changes = [t for t in after if t not in before]
+    log(f"soak {seconds:.0f}s: {len(changes)} leadership changes, leaders seen {sorted(leaders_seen)}")
+    return {
+        "seconds": seconds,
+        "polls": polls,
+        "leadershipChanges": len(changes),
+        "leadersSeen": sorted(leaders_seen),
+        "changedTerms": [vars(t) for t in changes],
+    }
