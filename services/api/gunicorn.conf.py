@@ -7,7 +7,7 @@ exactly one worker (see ``zkleader.runtime``), started after the fork.
 import os
 
 from zkleader.config import load_settings_or_exit
-from zkleader.logs import configure_logging
+from zkleader.logs import configure_logging, logging_config
 
 # Fail fast, before any worker starts, on bad configuration.
 _settings = load_settings_or_exit()
@@ -23,6 +23,7 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+logconfig_dict = logging_config(_settings.instance_id, _settings.log_level)  # JSON lines, master included
 control_socket_disable = True  # gunicorn 23+'s admin socket: unused, and it wants a home directory
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -84,3 +86,28 @@ def test_resign_hands_over_and_a_follower_cannot_resign(stack: Stack) -> None:
     assert new_view["epoch"] > view["epoch"]
     assert stack.history(leader)[-1]["reason"] == "resigned"
     expect(stack.leader_view(leader) is not None)
+
+
+def test_logs_are_json_lines_with_the_instance_and_never_show_secrets(stack: Stack) -> None:
+    eventually(lambda: sole_leader(stack), timeout=60)
+    for name in INSTANCES:
+        lines = [line for line in stack.compose("logs", "--no-log-prefix", name).splitlines() if line.strip()]
+        assert lines, f"{name} logged nothing"
+        entries = []
+        for line in lines:
+            entry = json.loads(line)  # every line is one JSON object
+            assert entry["instance"] == name, entry
+            entries.append(entry)
+        # Leadership changes carry their epoch (and, when a term ends, the reason).
+        for entry in entries:
+            if entry["message"] == "elected leader":
+                assert isinstance(entry["epoch"], int)
+            if entry["message"] == "leadership ended":
+                assert isinstance(entry["epoch"], int) and entry["reason"]
+        text = "\n".join(lines)
+        assert ADMIN_TOKEN not in text and "change-me" not in text
+    assert any(
+        e["message"] == "elected leader"
+        for name in INSTANCES
+        for e in map(json.loads, filter(str.strip, stack.compose("logs", "--no-log-prefix", name).splitlines()))
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
+import logging.config
 import time
 from typing import Any
 
@@ -34,16 +34,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def logging_config(instance: str, level: str) -> dict[str, Any]:
+    """A ``dictConfig`` that sends every logger (ours, kazoo's, gunicorn's) to
+    JSON on stdout; gunicorn takes it as ``logconfig_dict`` so that even its
+    master's lines are JSON."""
+    quiet = "WARNING" if logging.getLevelName(level) < logging.WARNING else level
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter, "instance": instance}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+        "root": {"level": level, "handlers": ["stdout"]},
+        "loggers": {
+            # kazoo logs every reconnect attempt at INFO; keep its warnings.
+            "kazoo": {"level": quiet},
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": level, "handlers": [], "propagate": True},
+        },
+    }
+
+
 def configure_logging(instance: str, level: str) -> None:
-    """Route the root logger (ours, kazoo's, gunicorn's) to JSON on stdout."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(instance))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # kazoo is chatty at INFO about every reconnect attempt; keep its warnings.
-    logging.getLogger("kazoo").setLevel(max(logging.getLevelName(level), logging.WARNING))
-    for name in ("gunicorn.error", "gunicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = []
-        logger.propagate = True
+    """Outside gunicorn (or again inside a worker): the same configuration."""
+    logging.config.dictConfig(logging_config(instance, level))
