@@ -150,7 +150,7 @@ class LeaderElection:
         # Owned by the worker thread from here on.
         self._state = ElectionState.CONNECTING
         self._node: str | None = None
-        self._node_session: int | None = None
+        self._node_stat: ZnodeStat | None = None  # from our create (or adoption): owner, czxid
         self._epoch: int | None = None
         self._leader: LeaderInfo | None = None
         self._watched: str | None = None
@@ -349,39 +349,35 @@ class LeaderElection:
         if not self._client.connected:
             return
         session = self._session_id()
-        if self._node is not None and self._node_session != session:
+        if self._node_stat is not None and self._node_stat.ephemeralOwner != session:
             self._revoke("session expired")
             self._forget_node()
         if self._node is None:
             self._enrol(session)
         assert self._node is not None
-        # Both reads go out back to back: a successor needs its own node's stat
-        # (owner check, epoch) and pays no extra round trip for it.
+        # One round trip, as in the textbook recipe: our node's owner and czxid
+        # are known from its create, and the listing shows it still exists.
         started = self._clock()
-        pending_members = self._client.get_children_async(self._path)
-        pending_own = self._client.get_async(self._child_path(self._node))
-        members = election_order(self._call(pending_members))
-        try:
-            _, own = self._call(pending_own)
-        except NoNodeError:
-            own = None
+        members = election_order(self._call(self._client.get_children_async(self._path)))
         position = next((i for i, m in enumerate(members) if m.name == self._node), None)
-        if position is None or own is None:
+        if position is None:
             self._revoke("member node deleted")
             self._forget_node()
             self._tasks.put(_Task(_Kind.CHECK, "member node vanished"))
             return
         if position == 0:
-            self._try_lead(session, own, started)
+            self._try_lead(session, started)
         else:
             self._follow(members[position - 1], members[0])
         self._backoff = 0.0
         self._retry_at = None
         self._reason = None
 
-    def _try_lead(self, session: int, stat: ZnodeStat, started: float) -> None:
-        """Lead if our (lowest) node belongs to this session; ``stat`` was read
-        in a round trip that began at ``started``, which starts the lease."""
+    def _try_lead(self, session: int, started: float) -> None:
+        """Lead if our (lowest) node belongs to this session. The listing that
+        showed it lowest began at ``started``: that round trip starts the lease."""
+        stat = self._node_stat
+        assert stat is not None
         if stat.ephemeralOwner != session:
             # Not ours after all: never lead on someone else's node.
             self._revoke("lowest node owned by another session")
@@ -399,10 +395,10 @@ class LeaderElection:
         self._transitions += 1
         elected_at = time.time()
         self._last_election_at = elected_at
-        log.info("elected leader", extra={"epoch": stat.czxid, "node": self._node})
         self._publish()
         if self._on_elected is not None:
             self._on_elected(stat.czxid, elected_at)
+        log.info("elected leader", extra={"epoch": stat.czxid, "node": self._node})
         try:
             self._write_leader_record(stat.czxid)
         except KazooException as exc:  # followers still find the leader in their own checks
@@ -498,11 +494,10 @@ class LeaderElection:
         """
         self._call(self._client.ensure_path_async(self._path, acl=self._acl))
         retry = KazooRetry(max_tries=5, delay=0.1, backoff=2, max_delay=1.0, ignore_expire=False)
-        node = retry(self._find_or_create, session)
-        self._node, self._node_session = node, session
-        log.info("enrolled", extra={"node": node})
+        self._node, self._node_stat = retry(self._find_or_create, session)
+        log.info("enrolled", extra={"node": self._node})
 
-    def _find_or_create(self, session: int) -> str:
+    def _find_or_create(self, session: int) -> tuple[str, ZnodeStat]:
         for member in election_order(self._call(self._client.get_children_async(self._path))):
             if member.owner_uid != self._uid:
                 continue
@@ -512,17 +507,18 @@ class LeaderElection:
                 continue
             if stat.ephemeralOwner == session:
                 log.info("adopted own node after an interrupted create", extra={"node": member.name})
-                return member.name
-        created: str = self._call(
+                return member.name, stat
+        created, stat = self._call(
             self._client.create_async(
                 self._child_path(member_prefix(self._uid)),
                 self._identity.to_bytes(),
                 acl=self._acl,
                 ephemeral=True,
                 sequence=True,
+                include_data=True,  # CREATE2: the new node's stat (owner, czxid) in the same reply
             )
         )
-        return created.rsplit("/", 1)[1]
+        return str(created).rsplit("/", 1)[1], stat
 
     def _delete_own_node(self) -> None:
         if self._node is None:
@@ -533,7 +529,7 @@ class LeaderElection:
 
     def _forget_node(self) -> None:
         self._node = None
-        self._node_session = None
+        self._node_stat = None
         self._watched = None
         if self._state is not ElectionState.STOPPED:
             self._state = ElectionState.CONNECTING if not self._client.connected else ElectionState.FOLLOWER
