@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,14 +45,14 @@ def failover_trials(
             stack.compose("stop", old)
         else:
             stack.partition(old)
-        new, _ = eventually(lambda s=survivors: sole_leader(stack, s), timeout=4 * session_timeout)
+        new, _ = eventually(partial(sole_leader, stack, survivors), timeout=4 * session_timeout)
         seen_at = time.time()
         if kind == "partition":
             time.sleep(max(0.0, fault_at + session_timeout + 1.0 - time.time()))
             stack.heal(old)
         else:
             stack.compose("start", old)
-        eventually(lambda new=new: expect(sole_leader(stack)[0] == new), timeout=6 * session_timeout)
+        eventually(partial(_expect_leader, stack, new), timeout=6 * session_timeout)
         record = transition_after(stack.terms(), fault_at)
         if record.get("newLeader") != new or "newLeaderSeconds" not in record:
             raise RuntimeError(f"{kind} trial {i}: records disagree with what was observed: {record}")
@@ -61,6 +62,10 @@ def failover_trials(
         trials.append(record)
         log(f"{kind} {i + 1}/{count}: {old} -> {new} in {record['newLeaderSeconds']:.3f}s")
     return trials
+
+
+def _expect_leader(stack: StackClient, name: str) -> None:
+    expect(sole_leader(stack)[0] == name, f"{name} is not the sole leader yet")
 
 
 def cold_start(stack: StackClient, count: int, log: Log) -> list[float]:

@@ -12,7 +12,8 @@ TICK = 0.5
 
 def summary(values: list[float]) -> dict[str, float]:
     """Like :func:`stats.summary`, with millisecond resolution and NaN for no samples."""
-    return {k: (float("nan") if v is None else float(v)) for k, v in _summary(values, digits=4).items()}
+    raw = _summary(values, digits=4)
+    return {k: (int(v or 0) if k == "n" else float("nan") if v is None else float(v)) for k, v in raw.items()}
 
 
 def judge(report: dict[str, Any]) -> tuple[list[Verdict], list[str]]:
@@ -54,24 +55,24 @@ def judge(report: dict[str, Any]) -> tuple[list[Verdict], list[str]]:
         )
         verdicts.append(Verdict("session timeout", "≤ 4 s", f"{timeout:g} s negotiated", timeout <= 4.0, ""))
     if "stop" in failover:
-        gap = summary([t["leaderlessSeconds"] for t in failover["stop"]])["p95"]
-        new = summary([t["newLeaderSeconds"] for t in failover["stop"]])["p95"]
+        stop_gap = summary([t["leaderlessSeconds"] for t in failover["stop"]])["p95"]
+        stop_new = summary([t["newLeaderSeconds"] for t in failover["stop"]])["p95"]
         verdicts.append(
             Verdict(
                 "graceful handoff p95 (old leader's end of term → successor elected)",
                 "< 50 ms",
-                f"{gap * 1000:.1f} ms",
-                gap < 0.05,
-                "" if gap < 0.05 else f"over by {(gap - 0.05) * 1000:.1f} ms",
+                f"{stop_gap * 1000:.1f} ms",
+                stop_gap < 0.05,
+                "" if stop_gap < 0.05 else f"over by {(stop_gap - 0.05) * 1000:.1f} ms",
             )
         )
         verdicts.append(
             Verdict(
                 "`docker compose stop` → new leader p95",
                 "< 1 s",
-                f"{new:.3f} s",
-                new < 1.0,
-                "" if new < 1.0 else f"over by {new - 1.0:.3f} s",
+                f"{stop_new:.3f} s",
+                stop_new < 1.0,
+                "" if stop_new < 1.0 else f"over by {stop_new - 1.0:.3f} s",
             )
         )
     if "soak" in report:
