@@ -357,8 +357,15 @@ class LeaderElection:
         assert self._node is not None
         # One round trip, as in the textbook recipe: our node's owner and czxid
         # are known from its create, and the listing shows it still exists.
+        # A `sync` goes out just ahead of the listing: ZooKeeper answers a
+        # session's requests in order, so the listing is not a lagging
+        # server's stale view, and the round trip that may start a lease has
+        # reached the ZooKeeper leader (as every renewal does).
         started = self._clock()
-        members = election_order(self._call(self._client.get_children_async(self._path)))
+        pending_sync = self._client.sync_async(self._path)
+        pending_members = self._client.get_children_async(self._path)
+        self._call(pending_sync)
+        members = election_order(self._call(pending_members))
         position = next((i for i, m in enumerate(members) if m.name == self._node), None)
         if position is None:
             self._revoke("member node deleted")
@@ -374,8 +381,8 @@ class LeaderElection:
         self._reason = None
 
     def _try_lead(self, session: int, started: float) -> None:
-        """Lead if our (lowest) node belongs to this session. The listing that
-        showed it lowest began at ``started``: that round trip starts the lease."""
+        """Lead if our (lowest) node belongs to this session. The sync and
+        listing that showed it lowest began at ``started``: they start the lease."""
         stat = self._node_stat
         assert stat is not None
         if stat.ephemeralOwner != session:
