@@ -19,10 +19,10 @@ Clock = Callable[[], float]
 
 
 class Lease:
-    """Holds the deadline until which a confirmed session is trusted."""
+    """Holds the deadline until which a confirmed session is trusted; whoever
+    asks compares it with their own read of the monotonic clock."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._deadline: float | None = None
 
@@ -42,14 +42,6 @@ class Lease:
         """Monotonic deadline, or ``None`` when there is no lease."""
         with self._lock:
             return self._deadline
-
-    def valid(self) -> bool:
-        deadline = self.deadline
-        return deadline is not None and self._clock() < deadline
-
-    def remaining(self) -> float:
-        deadline = self.deadline
-        return 0.0 if deadline is None else max(0.0, deadline - self._clock())
 
 
 def wall_time_of(monotonic_instant: float, clock: Clock = time.monotonic) -> float:

@@ -143,7 +143,7 @@ class LeaderElection:
         self._clock = clock
         self._uid = new_participant_uid()
         self._tasks: queue.Queue[_Task] = queue.Queue()
-        self._lease = Lease(clock)
+        self._lease = Lease()
         self._worker = threading.Thread(target=self._run, name="election-worker", daemon=True)
         self._started = False
         self._session_timeout: float = client._session_timeout / 1000.0  # requested; replaced once negotiated

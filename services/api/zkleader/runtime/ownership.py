@@ -40,10 +40,6 @@ class ParticipantLock:
         thread.start()
         return thread
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..election import ElectionState, LeaderInfo, Status, Term
@@ -36,6 +36,9 @@ class SharedState:
     history: list[Term]
     pid: int
     pid_start: int | None
+    # When the writer's lease ran out, in Unix seconds: written from the lease
+    # deadline, filled in by decode (so not part of equality).
+    lease_expires_at: float | None = field(default=None, compare=False)
 
     def owner_alive(self) -> bool:
         return self.pid_start is not None and process_start(self.pid) == self.pid_start
@@ -81,7 +84,13 @@ def decode(data: bytes) -> SharedState:
         last_election_at=raw["lastElectionAt"],
         election_notifications=raw["electionNotifications"],
     )
-    return SharedState(status, [Term.from_json(t) for t in raw["history"]], int(raw["pid"]), raw.get("pidStart"))
+    return SharedState(
+        status,
+        [Term.from_json(t) for t in raw["history"]],
+        int(raw["pid"]),
+        raw.get("pidStart"),
+        raw.get("leaseExpiresAt"),
+    )
 
 
 def write(path: str, state: SharedState) -> None:
@@ -119,8 +128,7 @@ def inherited_history(path: str) -> list[Term]:
     terms = list(previous.history)
     if terms and terms[-1].ended_at is None:
         last = terms[-1]
-        with open(path, "rb") as src:
-            expires = json.loads(src.read()).get("leaseExpiresAt")
+        expires = previous.lease_expires_at
         ended = expires if expires is not None else time.time()
         terms[-1] = Term(last.epoch, last.elected_at, max(ended, last.elected_at), "process ended")
     return terms
