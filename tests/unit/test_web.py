@@ -27,9 +27,6 @@ class FakeView:
     def status(self) -> Status:
         return self.current
 
-    def is_leader(self) -> bool:
-        return self.current.is_leader_at(time.monotonic())
-
     def history(self) -> list[Term]:
         return self.terms
 

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 
 from ..election import ElectionState, Participant, Status, Term
 from . import control, snapshot
 from .paths import RuntimePaths
-
-Clock = Callable[[], float]
 
 
 class SharedView:
     """Reads the snapshot file (re-parsed only when it was replaced) and asks
     the participant's process over the control socket for live operations."""
 
-    def __init__(
-        self, paths: RuntimePaths, instance: str, session_timeout: float, clock: Clock = time.monotonic
-    ) -> None:
+    def __init__(self, paths: RuntimePaths, instance: str, session_timeout: float) -> None:
         self._paths = paths
         self._instance = instance
         self._session_timeout = session_timeout
-        self._clock = clock
         self._cached_key: tuple[int, int] | None = None
         self._cached: snapshot.SharedState | None = None
 
@@ -45,9 +38,6 @@ class SharedView:
         if shared.status.state is not ElectionState.STOPPED and not shared.owner_alive():
             return self._placeholder("election participant process ended; another worker is taking over")
         return shared.status
-
-    def is_leader(self) -> bool:
-        return self.status().is_leader_at(self._clock())
 
     def history(self) -> list[Term]:
         shared = self._state()

@@ -15,13 +15,12 @@ from .routes import build_blueprint
 class ElectionView(Protocol):
     """What the web layer may ask about this instance's participant.
 
-    ``status``, ``is_leader`` and ``history`` answer from memory and never wait
-    on ZooKeeper; ``participants`` and ``resign`` may.
+    ``status`` and ``history`` answer from memory and never wait on ZooKeeper;
+    ``participants`` and ``resign`` may. Whether the instance may act as
+    leader is ``status().is_leader_at(now)``, decided at read time.
     """
 
     def status(self) -> Status: ...
-
-    def is_leader(self) -> bool: ...
 
     def history(self) -> list[Term]: ...
 

@@ -29,7 +29,9 @@ class ElectionCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         status = self._view.status()
         yield GaugeMetricFamily(
-            "zkleader_is_leader", "1 while this instance may act as leader.", value=float(self._view.is_leader())
+            "zkleader_is_leader",
+            "1 while this instance may act as leader.",
+            value=float(status.is_leader_at(time.monotonic())),
         )
         yield GaugeMetricFamily(
             "zkleader_epoch",

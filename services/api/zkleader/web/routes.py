@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
@@ -24,7 +25,7 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
         status = view.status()
         return jsonify(
             {
-                "isLeader": view.is_leader(),
+                "isLeader": status.is_leader_at(time.monotonic()),
                 "instance": status.instance,
                 "state": status.state.value,
                 "epoch": status.epoch,
