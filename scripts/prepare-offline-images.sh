@@ -17,7 +17,7 @@
 #
 # Idempotent and quick when done: the base image is kept (delete it with
 # `docker rmi` to rebuild), wheels already in the wheelhouse are not fetched
-# again. Needs root (debootstrap) on Debian with debootstrap installed.
+# again. Needs root (debootstrap, installed from apt when missing) on Debian.
 #
 # Environment knobs:
 #   BASE_IMAGE_NAME   local image name   (default zkleader-base/debian:bookworm)
@@ -33,6 +33,9 @@ ROOTFS_DIR="${ROOTFS_DIR:-/var/cache/zkleader/rootfs-${DEBIAN_SUITE}}"
 REQUIREMENTS="$REPO_ROOT/services/api/requirements.txt"
 WHEELHOUSE="$REPO_ROOT/services/api/wheelhouse"
 ENV_FILES=("$REPO_ROOT/.env" "$REPO_ROOT/tests/.env")
+
+# shellcheck source=scripts/lib/require.sh
+source "$REPO_ROOT/scripts/lib/require.sh"
 
 START=$SECONDS
 log() { printf '[prepare %3ds] %s\n' "$((SECONDS - START))" "$*" >&2; }
@@ -62,7 +65,7 @@ build_base_image() {
         return
     fi
     [ "$(id -u)" -eq 0 ] || die "debootstrap needs root"
-    command -v debootstrap >/dev/null 2>&1 || die "debootstrap not installed (apt-get install debootstrap)"
+    require_programs debootstrap:debootstrap
 
     local mirror security_mirror
     mirror="${DEBIAN_MIRROR:-$(find_mirror debian)}"
