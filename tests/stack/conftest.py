@@ -13,9 +13,12 @@ from tests.support.stack import INSTANCES as INSTANCES
 from tests.support.stack import StackClient as Stack
 from tests.support.stack import sole_leader as sole_leader
 
-PROJECT = "zkleader-test"
+# Overridable so that two checkouts can run their stack tests side by side
+# (with ZKLEADER_IMAGE_TAG apart too, so that neither rebuilds the other's images).
+PROJECT = os.environ.get("ZKLEADER_TEST_PROJECT", "zkleader-test")
 # Not the default 5001-5003, so the tests never touch a stack a person runs.
-TEST_PORTS = {"api1": 15001, "api2": 15002, "api3": 15003}
+_PORT_BASE = int(os.environ.get("ZKLEADER_TEST_PORT_BASE", "15000"))
+TEST_PORTS = {name: _PORT_BASE + int(name[-1]) for name in INSTANCES}
 SESSION_TIMEOUT = 4.0  # compose.yaml's default ZK_SESSION_TIMEOUT
 ADMIN_TOKEN = "stack-test-token"
 
