@@ -14,7 +14,7 @@ import pytest
 from kazoo.client import KazooClient
 from pytest_docker.plugin import get_docker_services
 
-from tests.support.compose import REPO_ROOT, compose_command, run
+from tests.support.compose import REPO_ROOT, compose_command, pause, run
 from tests.support.waiting import eventually as eventually
 from zkleader.election import Identity, LeaderElection
 
@@ -27,7 +27,7 @@ class ZooKeeper:
     compose: list[str]
 
     def pause(self) -> None:
-        run([*self.compose, "pause", "zk"])
+        pause(self.compose, "zk")
 
     def unpause(self) -> None:
         run([*self.compose, "unpause", "zk"])

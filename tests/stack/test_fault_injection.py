@@ -70,7 +70,7 @@ def test_a_frozen_leader_never_claims_leadership_after_waking(stack: Stack) -> N
     for _ in range(3):
         old, _ = eventually(lambda: sole_leader(stack), timeout=60)
         fault_at = time.time()
-        stack.compose("pause", old)
+        stack.pause(old)
         try:
             new, _ = eventually(lambda old=old: sole_leader(stack, others(old)), timeout=SUCCESSOR_BOUND)
             time.sleep(max(0.0, fault_at + freeze - time.time()))
@@ -98,7 +98,7 @@ def test_a_short_freeze_changes_nothing(stack: Stack) -> None:
     for _ in range(3):
         leader, view = eventually(lambda: sole_leader(stack), timeout=60)
         fault_at = time.time()
-        stack.compose("pause", leader)
+        stack.pause(leader)
         time.sleep(blip)
         stack.compose("unpause", leader)
         time.sleep(SESSION_TIMEOUT)

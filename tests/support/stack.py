@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from .compose import compose_command, run
+from .compose import compose_command, pause, run
 
 INSTANCES = ("api1", "api2", "api3")
 DEFAULT_PORTS = {"api1": 5001, "api2": 5002, "api3": 5003}
@@ -93,6 +93,10 @@ class StackClient:
         return sorted(found, key=lambda t: t.elected_at)
 
     # ----------------------------------------------------------------- faults
+
+    def pause(self, service: str) -> None:
+        """Freeze a container (``docker compose pause``, retried if the freezer fails to settle)."""
+        pause(compose_command(self.project, "compose.yaml"), service)
 
     def container(self, service: str) -> str:
         return self.compose("ps", "-q", service).strip()
