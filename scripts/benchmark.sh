@@ -2,9 +2,9 @@
 # The failover benchmark: scripts/benchmark.sh [--kills 30 --stops 30 --partitions 10 --soak 600 ...]
 # (--help lists the options). Needs Docker with the images buildable (on a
 # machine without registries run scripts/prepare-offline-images.sh first) and
-# wrk for the load section (Debian: apt-get install wrk; installed here when
-# running as root). Writes results/bench/<timestamp>/report.{md,json} and
-# failover.png, and copies them to results/bench/latest/.
+# wrk for the load section (Debian's package, installed here when missing).
+# Writes results/bench/<timestamp>/report.{md,json} and failover.png, and
+# copies them to results/bench/latest/.
 # It uses the fixed ports 127.0.0.1:5001-5003: stop other stacks first.
 set -euo pipefail
 
@@ -13,13 +13,14 @@ VENV="${VENV:-.venv}"
 STAMP="$VENV/.bench-requirements.sha256"
 export COMPOSE_BAKE="${COMPOSE_BAKE:-false}"
 
-if ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "[benchmark] installing wrk" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null ||
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-fi
+# shellcheck source=scripts/lib/require.sh
+source scripts/lib/require.sh
+require_programs python3:python3 sha256sum:coreutils wrk:wrk
 
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+if [ ! -x "$VENV/bin/python" ]; then
+    require_python_venv
+    python3 -m venv "$VENV"
+fi
 want="$(cat requirements-bench.txt requirements-dev.txt services/api/requirements.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt

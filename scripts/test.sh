@@ -11,6 +11,10 @@ STAMP="$VENV/.requirements.sha256"
 
 log() { printf '[test.sh] %s\n' "$*" >&2; }
 
+# shellcheck source=scripts/lib/require.sh
+source scripts/lib/require.sh
+require_programs python3:python3 sha256sum:coreutils
+
 # Hash the requirements file, the files it includes with -r (one level), and
 # the interpreter version.
 requirements_hash() {
@@ -28,6 +32,7 @@ want="$(requirements_hash)"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
     log "creating $VENV"
     rm -rf "$VENV"
+    require_python_venv
     python3 -m venv "$VENV"
 fi
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
