@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Not resolved: in a virtualenv, bin/python is a symlink to the base interpreter.
 TOOLS = Path(sys.executable).parent
 # Folders never searched for shell scripts.
-SKIP_DIRS = {".git", ".venv", "venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "results"}
+SKIP_DIRS = {".git", ".venv", ".venv-ops", "venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "results"}
 
 
 def tool(name: str) -> str:

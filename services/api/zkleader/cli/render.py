@@ -18,8 +18,8 @@ def members_table(members: list[Member], title: str | None = None) -> Table:
         table.add_column(column, justify="right" if column in ("epoch", "sequence", "lease left") else "left")
     for m in members:
         if not m.reachable:
-            unreachable = Text("unreachable", style="red")
-            table.add_row(m.label, m.url, unreachable, Text(m.error or "", style="red"), "", "", "")
+            # Why: one line on stderr (the table stays narrow).
+            table.add_row(m.instance or "?", m.url, Text("unreachable", style="red"), "-", "", "", "")
             continue
         lease = "-" if m.lease_remaining is None else f"{m.lease_remaining:.1f} s"
         state = m.state or "?"
