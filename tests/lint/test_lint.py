@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Not resolved: in a virtualenv, bin/python is a symlink to the base interpreter.
 TOOLS = Path(sys.executable).parent
 # Folders never searched for shell scripts.
-SKIP_DIRS = {".git", ".venv", ".venv-ops", "venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "results"}
+SKIP_DIRS = {".git", ".venv", "venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "results"}
 
 
 def tool(name: str) -> str:
@@ -43,7 +43,7 @@ def shell_scripts() -> list[str]:
     """Every ``*.sh`` file and every file with a sh/bash shebang, repository-relative."""
     found = []
     for folder, dirs, files in os.walk(REPO_ROOT):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".venv")]
         for name in files:
             path = Path(folder, name)
             if name.endswith(".sh") or _shell_shebang(path):
