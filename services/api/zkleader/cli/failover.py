@@ -113,7 +113,7 @@ def failover(
     show = _Printer(out, compose, mode, interval, timeout, quiet=as_json)
 
     try:
-        services = [s for s in compose.services() if s.startswith("api")]
+        services = sorted(s for s in compose.services() if s.startswith("api"))
     except ComposeError as exc:
         stop(f"cannot read {directory / 'compose.yaml'}: {exc}")
     if not services:
@@ -221,7 +221,7 @@ class _Printer(TrialEvents):
         self.figures.update(oldLeader=leader.name, oldEpoch=leader.epoch, sessionTimeout=self.session_timeout)
         self.figures["timeout"] = timeout
         self.say(
-            f"session timeout {self.session_timeout:g} s (negotiated, from {leader.name}'s /metrics); "
+            f"session timeout {self.session_timeout} s (negotiated, from {leader.name}'s /metrics); "
             f"giving up after {timeout:g} s"
         )
         self.container = self.compose.container(leader.name)

@@ -283,7 +283,8 @@ def watch(urls: tuple[str, ...], interval: float, timeout: float, duration: floa
             with Live(members_table(watcher.members()), console=out.out, auto_refresh=False) as live:
                 while deadline is None or time.monotonic() < deadline:
                     members = watcher.wait_for_update(0.1)
-                    live.update(members_table(members, title=f"zkleader watch  {clock(time.time())}"), refresh=True)
+                    title = f"zkleader watch  {clock(time.time())}"
+                    live.update(members_table(members, title=title, reasons=True), refresh=True)
         else:
             while deadline is None or time.monotonic() < deadline:
                 members = watcher.wait_for_update(0.1)

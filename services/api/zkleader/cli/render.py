@@ -12,8 +12,19 @@ from .members import Member
 from .output import timestamp
 
 
-def members_table(members: list[Member], title: str | None = None) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+def members_table(members: list[Member], title: str | None = None, reasons: bool = False) -> Table:
+    """``reasons``: say under the table why an instance is unreachable (where
+    no separate error line can be printed, as in ``watch``'s live view)."""
+    why = [f"{m.url} {m.error}" for m in members if not m.reachable] if reasons else []
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=title,
+        title_justify="left",
+        caption="\n".join(why) or None,
+        caption_justify="left",
+        caption_style="red",
+        pad_edge=False,
+    )
     for column in ("instance", "address", "role", "state", "epoch", "sequence", "lease left"):
         table.add_column(column, justify="right" if column in ("epoch", "sequence", "lease left") else "left")
     for m in members:
