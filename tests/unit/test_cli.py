@@ -184,3 +184,23 @@ def test_watch_plain_lines_off_a_terminal(urls: dict[str, str]) -> None:
     assert result.exit_code == Exit.OK
     line = result.stdout.splitlines()[0]
     assert "api2: leader (leader) epoch 100" in line and "api1: replica (follower of api2) epoch 100" in line
+
+
+def test_the_entry_point_keeps_the_exit_codes() -> None:
+    """``main()`` (the console script) runs click outside its standalone mode."""
+    import subprocess
+    import sys
+
+    from tests.support.compose import REPO_ROOT
+
+    def code(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {"PYTHONPATH": str(REPO_ROOT / "services" / "api"), "PATH": "/usr/bin:/bin"}
+        return subprocess.run(
+            [sys.executable, "-m", "zkleader", *args], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+
+    assert code("--help").returncode == Exit.OK
+    bogus = code("list", "--bogus")
+    assert bogus.returncode == Exit.USAGE and "No such option" in bogus.stderr
+    dead = code("list", "--url", closed_port_url())
+    assert dead.returncode == Exit.UNREACHABLE and "Traceback" not in dead.stderr

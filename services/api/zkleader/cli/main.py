@@ -326,10 +326,16 @@ cli.add_command(failover_command.failover)
 def main() -> None:
     """Console-script entry point: no traceback for what an operator can meet."""
     try:
-        cli.main(prog_name="zkleader")
-    except KeyboardInterrupt:
+        result = cli.main(prog_name="zkleader", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         sys.exit(int(Exit.INTERRUPTED))
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as problem:  # usage errors: exit 2, as click's own
+        problem.show()
+        sys.exit(problem.exit_code)
     except Exception as exc:
         if os.environ.get("ZKLEADER_DEBUG"):
             raise
         fail(f"unexpected error: {type(exc).__name__}: {exc} (ZKLEADER_DEBUG=1 shows the traceback)", Exit.FAILED)
+    sys.exit(result if isinstance(result, int) else int(Exit.OK))
