@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.stack import INSTANCES, StackClient, sole_leader, transition_after
-from tests.support.waiting import eventually, expect
+from tests.support.waiting import eventually
+from zkleader.ops.trial import failover_trial
 
 Log = Callable[[str], None]
 
@@ -33,39 +33,50 @@ def failover_trials(
     stack: StackClient, kind: str, count: int, session_timeout: float, log: Log
 ) -> list[dict[str, Any]]:
     """``kind``: ``kill`` (SIGKILL), ``stop`` (SIGTERM) or ``partition`` (network
-    disconnect for longer than the session timeout)."""
+    disconnect for longer than the session timeout). Each is one
+    :func:`zkleader.ops.trial.failover_trial`, as ``zkleader failover`` runs it."""
     trials = []
     for i in range(count):
-        old, _ = eventually(lambda: sole_leader(stack), timeout=60)
-        survivors = [name for name in INSTANCES if name != old]
-        fault_at = time.time()
-        if kind == "kill":
-            stack.compose("kill", old)
-        elif kind == "stop":
-            stack.compose("stop", old)
-        else:
-            stack.partition(old)
-        new, _ = eventually(partial(sole_leader, stack, survivors), timeout=4 * session_timeout)
-        seen_at = time.time()
-        if kind == "partition":
-            time.sleep(max(0.0, fault_at + session_timeout + 1.0 - time.time()))
-            stack.heal(old)
-        else:
-            stack.compose("start", old)
-        eventually(partial(_expect_leader, stack, new), timeout=6 * session_timeout)
-        record = transition_after(stack.terms(), fault_at)
-        if record.get("newLeader") != new or "newLeaderSeconds" not in record:
+        fault, restore = _fault(stack, kind, session_timeout)
+        trial = failover_trial(
+            list(INSTANCES),
+            stack.views,
+            fault,
+            restore,
+            timeout=4 * session_timeout,
+            rejoin_timeout=6 * session_timeout,
+            interval=0.02,
+            settle_timeout=60,
+        )
+        record = transition_after(stack.terms(), trial.fault_at)
+        if record.get("newLeader") != trial.new_leader or "newLeaderSeconds" not in record:
             raise RuntimeError(f"{kind} trial {i}: records disagree with what was observed: {record}")
-        record["pollSawSeconds"] = round(seen_at - fault_at, 3)
+        record["pollSawSeconds"] = round(trial.poll_saw_seconds, 3)
         if kind == "kill":
             record["ratioToSessionTimeout"] = round(record["newLeaderSeconds"] / session_timeout, 3)
         trials.append(record)
-        log(f"{kind} {i + 1}/{count}: {old} -> {new} in {record['newLeaderSeconds']:.3f}s")
+        log(f"{kind} {i + 1}/{count}: {trial.old_leader} -> {trial.new_leader} in {record['newLeaderSeconds']:.3f}s")
     return trials
 
 
-def _expect_leader(stack: StackClient, name: str) -> None:
-    expect(sole_leader(stack)[0] == name, f"{name} is not the sole leader yet")
+def _fault(
+    stack: StackClient, kind: str, session_timeout: float
+) -> tuple[Callable[[str], object], Callable[[str], object]]:
+    """The fault and its undoing for one trial of ``kind``."""
+    if kind in ("kill", "stop"):
+        return (lambda name: stack.compose(kind, name)), (lambda name: stack.compose("start", name))
+    cut_at: list[float] = []
+
+    def cut(name: str) -> None:
+        cut_at.append(time.time())
+        stack.partition(name)
+
+    def heal(name: str) -> None:
+        # Keep it cut off for longer than its session, so that the session expires.
+        time.sleep(max(0.0, cut_at[-1] + session_timeout + 1.0 - time.time()))
+        stack.heal(name)
+
+    return cut, heal
 
 
 def cold_start(stack: StackClient, count: int, log: Log) -> list[float]:

@@ -4,8 +4,9 @@
 #
 #   1. a local Debian bookworm base image, made with debootstrap and
 #      `docker import` (replaces debian:bookworm-slim from Docker Hub);
-#   2. services/api/wheelhouse/: wheels for services/api/requirements.txt for
-#      CPython 3.11 / manylinux x86_64 (pip inside the image installs from it);
+#   2. services/api/wheelhouse/: wheels for services/api/requirements.txt and
+#      requirements-build.txt (the package's build backend) for CPython 3.11 /
+#      manylinux x86_64 (pip inside the image installs from it);
 #   3. entries in .env and tests/.env (compose reads .env from the project
 #      directory, i.e. the directory of the first compose file) pointing the
 #      builds at them; other lines of those files are preserved:
@@ -31,6 +32,7 @@ BASE_IMAGE_NAME="${BASE_IMAGE_NAME:-zkleader-base/debian:bookworm}"
 DEBIAN_SUITE="${DEBIAN_SUITE:-bookworm}"
 ROOTFS_DIR="${ROOTFS_DIR:-/var/cache/zkleader/rootfs-${DEBIAN_SUITE}}"
 REQUIREMENTS="$REPO_ROOT/services/api/requirements.txt"
+BUILD_REQUIREMENTS="$REPO_ROOT/services/api/requirements-build.txt"
 WHEELHOUSE="$REPO_ROOT/services/api/wheelhouse"
 ENV_FILES=("$REPO_ROOT/.env" "$REPO_ROOT/tests/.env")
 
@@ -149,17 +151,19 @@ fill_wheelhouse() {
         return
     fi
     mkdir -p "$WHEELHOUSE"
+    local -a wanted=(-r "$REQUIREMENTS")
+    [ ! -f "$BUILD_REQUIREMENTS" ] || wanted+=(-r "$BUILD_REQUIREMENTS")
     # Complete already? Resolve from the wheelhouse alone (no network; pip's
     # user/env configuration ignored so that no other source can help).
     if python3 -m pip --isolated download --quiet --no-index --find-links "$WHEELHOUSE" \
-        -d "$WHEELHOUSE" "${PIP_TARGET_FLAGS[@]}" -r "$REQUIREMENTS" >/dev/null 2>&1; then
+        -d "$WHEELHOUSE" "${PIP_TARGET_FLAGS[@]}" "${wanted[@]}" >/dev/null 2>&1; then
         log "wheelhouse complete ($(find "$WHEELHOUSE" -name '*.whl' | wc -l) wheels)"
         return
     fi
-    log "downloading wheels for $(basename "$REQUIREMENTS") into ${WHEELHOUSE#"$REPO_ROOT"/}"
+    log "downloading wheels for $(basename "$REQUIREMENTS") and $(basename "$BUILD_REQUIREMENTS") into ${WHEELHOUSE#"$REPO_ROOT"/}"
     # (pip's warnings about absent local find-links/index folders are dropped)
     python3 -m pip download --quiet --disable-pip-version-check \
-        -d "$WHEELHOUSE" "${PIP_TARGET_FLAGS[@]}" -r "$REQUIREMENTS" \
+        -d "$WHEELHOUSE" "${PIP_TARGET_FLAGS[@]}" "${wanted[@]}" \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     log "wheelhouse ready ($(find "$WHEELHOUSE" -name '*.whl' | wc -l) wheels)"
 }

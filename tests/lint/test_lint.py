@@ -43,7 +43,7 @@ def shell_scripts() -> list[str]:
     """Every ``*.sh`` file and every file with a sh/bash shebang, repository-relative."""
     found = []
     for folder, dirs, files in os.walk(REPO_ROOT):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".venv")]
         for name in files:
             path = Path(folder, name)
             if name.endswith(".sh") or _shell_shebang(path):

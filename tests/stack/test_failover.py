@@ -6,12 +6,11 @@ every trial the invariants are checked from the instances' own records.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.support.stack import transition_after
-from tests.support.waiting import eventually, expect
+from tests.support.waiting import eventually
+from zkleader.ops.trial import failover_trial
 
 from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
 from .records import assert_invariants, write_scenario
@@ -34,22 +33,23 @@ def test_exactly_one_leader(stack: Stack) -> None:
 def test_killing_the_leader_elects_another_and_the_restarted_one_rejoins_as_follower(stack: Stack) -> None:
     trials = []
     for _ in range(KILLS):
-        leader, view = eventually(lambda: sole_leader(stack), timeout=60)
-        survivors = [name for name in INSTANCES if name != leader]
-
-        killed_at = time.time()
-        stack.compose("kill", leader)
-        new_leader, new_view = eventually(lambda s=survivors: sole_leader(stack, s), timeout=KILL_BOUND)
-        assert new_view["epoch"] > view["epoch"]
-
-        stack.compose("start", leader)
-        # It rejoins as a follower; the new leader keeps its term (same epoch).
-        expected = (new_leader, new_view)
-        eventually(lambda expected=expected: expect(sole_leader(stack) == expected), timeout=30)
+        # One trial (zkleader.ops.trial, as `zkleader failover` runs it): the
+        # successor leads with a higher epoch, the restarted one follows it.
+        trial = failover_trial(
+            list(INSTANCES),
+            stack.views,
+            lambda name: stack.compose("kill", name),
+            lambda name: stack.compose("start", name),
+            timeout=KILL_BOUND,
+            rejoin_timeout=30,
+            interval=0.02,
+            settle_timeout=60,
+        )
+        assert trial.new_epoch > trial.old_epoch
         terms = assert_invariants(stack)
-        assert terms[-1].instance == new_leader and terms[-1].ended_at is None
-        record = transition_after(terms, killed_at)
-        assert record["oldLeader"] == leader and record["newLeader"] == new_leader, record
+        assert terms[-1].instance == trial.new_leader and terms[-1].ended_at is None
+        record = transition_after(terms, trial.fault_at)
+        assert record["oldLeader"] == trial.old_leader and record["newLeader"] == trial.new_leader, record
         assert record["newLeaderSeconds"] < KILL_BOUND
         trials.append(record)
 
@@ -60,20 +60,21 @@ def test_killing_the_leader_elects_another_and_the_restarted_one_rejoins_as_foll
 def test_graceful_stop_hands_over_within_a_second(stack: Stack) -> None:
     trials = []
     for _ in range(STOPS):
-        leader, view = eventually(lambda: sole_leader(stack), timeout=60)
-        survivors = [name for name in INSTANCES if name != leader]
-
-        stopped_at = time.time()
-        stack.compose("stop", leader)
-        new_leader, new_view = eventually(lambda s=survivors: sole_leader(stack, s), timeout=5)
-        assert new_view["epoch"] > view["epoch"]
-        stack.compose("start", leader)
-        eventually(lambda: sole_leader(stack), timeout=30)
-
+        trial = failover_trial(
+            list(INSTANCES),
+            stack.views,
+            lambda name: stack.compose("stop", name),
+            lambda name: stack.compose("start", name),
+            timeout=5,
+            rejoin_timeout=30,
+            interval=0.02,
+            settle_timeout=60,
+        )
+        assert trial.new_epoch > trial.old_epoch
         terms = assert_invariants(stack)
-        record = transition_after(terms, stopped_at)
-        assert record["oldLeader"] == leader and record["newLeader"] == new_leader, record
-        old_term = next(t for t in reversed(terms) if t.instance == leader and t.ended_at is not None)
+        record = transition_after(terms, trial.fault_at)
+        assert record["oldLeader"] == trial.old_leader and record["newLeader"] == trial.new_leader, record
+        old_term = next(t for t in reversed(terms) if t.instance == trial.old_leader and t.ended_at is not None)
         assert old_term.reason == "closed", old_term
         assert record["newLeaderSeconds"] < STOP_BOUND, f"graceful handover took {record['newLeaderSeconds']}s"
         trials.append(record)

@@ -1,7 +1,9 @@
 """A client for a running compose stack: compose commands, the HTTP API, faults.
 
 Shared by the stack tests and the benchmark; it asserts nothing by itself
-except in :func:`sole_leader`, which is meant for bounded waits.
+except in :func:`sole_leader`, which is meant for bounded waits. Finding the
+sole leader and running a failover trial are the package's own
+(:mod:`zkleader.ops`), the same code the ``zkleader`` command runs.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+
+from zkleader.ops.leader import sole_leader as find_sole_leader
 
 from .compose import compose_command, pause, run
 
@@ -153,16 +157,14 @@ def transition_after(terms: list[TermRecord], fault_at: float) -> dict[str, Any]
 
 
 def sole_leader(stack: StackClient, instances: list[str] | None = None) -> tuple[str, dict[str, Any]]:
-    """Assert exactly one of ``instances`` leads and every one agrees; return it."""
+    """Assert exactly one of ``instances`` leads and every one agrees (the one
+    definition: :func:`zkleader.ops.leader.sole_leader`); return it and its view.
+
+    The view leaves out ``leaseRemaining``, a countdown, so that views read at
+    different times compare equal when the leadership is the same."""
     views = stack.views(instances)
-    assert all(v is not None for v in views.values()), f"not all answer: {views}"
-    leading = [name for name, v in views.items() if v and v["isLeader"]]
-    assert len(leading) == 1, f"expected one leader, got {leading}: {views}"
-    leader = leading[0]
-    epoch = views[leader]["epoch"]  # type: ignore[index]
-    for name, view in views.items():
-        assert view is not None
-        assert view["state"] == ("leader" if name == leader else "follower"), views
-        assert view["leader"] and view["leader"]["instance"] == leader, views
-        assert view["epoch"] == epoch, views
-    return leader, views[leader]  # type: ignore[return-value]
+    found = find_sole_leader(views)
+    assert found is not None, f"no single leader that every instance agrees on: {views}"
+    view = views[found.name]
+    assert view is not None
+    return found.name, {k: v for k, v in view.items() if k != "leaseRemaining"}

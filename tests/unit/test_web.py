@@ -74,13 +74,16 @@ def client(view: FakeView) -> FlaskClient:
 def test_leader_as_the_leader(client: FlaskClient) -> None:
     response = client.get("/leader")
     assert response.status_code == 200
-    assert response.get_json() == {
+    body = response.get_json()
+    lease = body.pop("leaseRemaining")
+    assert body == {
         "isLeader": True,
         "instance": "api1",
         "state": "leader",
         "epoch": 42,
         "leader": {"instance": "api1", "address": "http://api1:8000"},
     }
+    assert 59 < lease <= 60  # leading() grants a 60 s lease
 
 
 def test_leader_as_a_follower(client: FlaskClient, view: FakeView) -> None:
@@ -88,18 +91,27 @@ def test_leader_as_a_follower(client: FlaskClient, view: FakeView) -> None:
     body = client.get("/leader").get_json()
     assert body["isLeader"] is False and body["state"] == "follower"
     assert body["leader"] == {"instance": "api2", "address": "http://api2:8000"}
+    assert body["leaseRemaining"] is None
 
 
 def test_expired_lease_is_not_leader_even_in_leader_state(client: FlaskClient, view: FakeView) -> None:
     view.current = replace(leading(), lease_deadline=time.monotonic() - 0.001)
-    assert client.get("/leader").get_json()["isLeader"] is False
+    body = client.get("/leader").get_json()
+    assert body["isLeader"] is False and body["leaseRemaining"] is None
 
 
 @pytest.mark.parametrize("state", ["connecting", "suspended", "stopped"])
 def test_leader_while_not_connected(client: FlaskClient, view: FakeView, state: str) -> None:
     view.current = replace(following(), state=ElectionState(state), leader=None, epoch=None, enrolled=False)
     body = client.get("/leader").get_json()
-    assert body == {"isLeader": False, "instance": "api1", "state": state, "epoch": None, "leader": None}
+    assert body == {
+        "isLeader": False,
+        "instance": "api1",
+        "state": state,
+        "epoch": None,
+        "leader": None,
+        "leaseRemaining": None,
+    }
 
 
 def test_history(client: FlaskClient, view: FakeView) -> None:

@@ -23,15 +23,21 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
     @bp.get("/leader")
     def leader() -> ResponseReturnValue:
         status = view.status()
+        now = time.monotonic()
+        is_leader = status.is_leader_at(now)
         return jsonify(
             {
-                "isLeader": status.is_leader_at(time.monotonic()),
+                "isLeader": is_leader,
                 "instance": status.instance,
                 "state": status.state.value,
                 "epoch": status.epoch,
                 "leader": None
                 if status.leader is None
                 else {"instance": status.leader.instance, "address": status.leader.address},
+                # Seconds this leader may still act without renewing; null when not leading.
+                "leaseRemaining": round(status.lease_deadline - now, 3)
+                if is_leader and status.lease_deadline is not None
+                else None,
             }
         )
 

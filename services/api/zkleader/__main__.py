@@ -1,0 +1,5 @@
+"""``python -m zkleader``: the operator command, without installing the console script."""
+
+from .cli.main import main
+
+main()

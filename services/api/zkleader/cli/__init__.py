@@ -1,0 +1,1 @@
+"""The ``zkleader`` operator command (click + rich): ``zkleader --help``."""

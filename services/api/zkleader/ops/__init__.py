@@ -1,0 +1,7 @@
+"""Operating a running set of instances from outside: the one driver.
+
+Finding the sole leader, waiting for a new one and one failover trial live
+here, once; the ``zkleader`` command, the stack tests and the benchmark all
+use them. Nothing here imports Flask or kazoo: it talks to the instances over
+their HTTP API and to Docker through ``docker compose``.
+"""
