@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from zkleader.election import ElectionState, LeaderInfo, Status, Term
+from zkleader.election.lease import now
 from zkleader.runtime import snapshot
 
 
@@ -31,7 +32,7 @@ def leading(deadline: float) -> Status:
 
 def test_round_trip(tmp_path: Path) -> None:
     state = snapshot.SharedState(
-        leading(time.monotonic() + 2), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], os.getpid(), None
+        leading(now() + 2), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], os.getpid(), None
     )
     path = str(tmp_path / "state.json")
     snapshot.write(path, state)
@@ -51,7 +52,7 @@ def test_owner_liveness_survives_pid_reuse() -> None:
 
 def test_a_term_left_open_by_a_killed_process_ends_at_its_lease(tmp_path: Path) -> None:
     path = str(tmp_path / "state.json")
-    deadline = time.monotonic() - 30  # the lease ran out 30 s ago
+    deadline = now() - 30  # the lease ran out 30 s ago
     snapshot.write(path, snapshot.SharedState(leading(deadline), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], 1, None))
     expires = json.loads(Path(path).read_text())["leaseExpiresAt"]
     assert abs(expires - (time.time() - 30)) < 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import time
-from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -12,9 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from ..election import ElectionState
 from .errors import error_response
-
-if TYPE_CHECKING:
-    from .app import ElectionView
+from .view import ElectionView
 
 
 def build_blueprint(view: ElectionView, admin_token: str | None, registry: CollectorRegistry) -> Blueprint:
@@ -25,7 +21,7 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
         status = view.status()
         return jsonify(
             {
-                "isLeader": status.is_leader_at(time.monotonic()),
+                "isLeader": status.is_leader_now(),
                 "instance": status.instance,
                 "state": status.state.value,
                 "epoch": status.epoch,
@@ -61,7 +57,12 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
 
     @bp.get("/health/live")
     def live() -> ResponseReturnValue:
-        return jsonify({"status": "ok"})
+        """Fails when the election worker is wedged (Patroni's liveness, client-go's
+        HealthzAdaptor): a restart is then the only way out. Not being leader,
+        or ZooKeeper being away, is readiness, not liveness."""
+        liveness = view.liveness()
+        body = {"status": "ok" if liveness.alive else "stalled", **liveness.to_json()}
+        return jsonify(body), 200 if liveness.alive else 503
 
     @bp.get("/health/ready")
     def ready() -> ResponseReturnValue:
