@@ -31,9 +31,7 @@ def leading(deadline: float) -> Status:
 
 
 def test_round_trip(tmp_path: Path) -> None:
-    state = snapshot.SharedState(
-        leading(now() + 2), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], os.getpid(), None
-    )
+    state = snapshot.SharedState(leading(now() + 2), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], os.getpid(), None)
     path = str(tmp_path / "state.json")
     snapshot.write(path, state)
     assert snapshot.read(path) == state
