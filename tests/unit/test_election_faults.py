@@ -6,16 +6,27 @@ thread and wait with bounded waits; none needs Docker.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from kazoo.exceptions import BadVersionError, ConnectionLoss
 
 from tests.support.fake_kazoo import FakeKazooClient, FakeZooKeeper
 from tests.support.waiting import eventually, expect
-from zkleader.election import Identity, LeaderElection
+from zkleader.config import Settings
+from zkleader.election import ElectionState, Identity, LeaderElection, LeaderInfo, Status
+from zkleader.election.leader_record import decode as leader_record_decode
 from zkleader.election.naming import election_order
+from zkleader.runtime import host as host_module
+from zkleader.runtime import worker as runtime_worker
+from zkleader.runtime.ownership import ParticipantLock
+from zkleader.runtime.paths import RuntimePaths
+from zkleader.runtime.view import SharedView
+from zkleader.web import create_app
 
 PATH = "/election"
 
@@ -103,3 +114,257 @@ def test_defect2_lost_create_reply_retried_under_a_new_session_leaves_no_orphan(
     election = elections.start(client=client)
     eventually(lambda: leads_alone(elections, election), timeout=3)
     assert expired
+
+
+class Blocker:
+    """A hook that blocks the worker inside a ZooKeeper call until released."""
+
+    def __init__(self, op: str = "sync") -> None:
+        self.op = op
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.armed = True
+
+    def __call__(self, op: str, path: str) -> None:
+        if self.armed and op == self.op and threading.current_thread().name == "election-worker":
+            self.entered.set()
+            self.release.wait(10)
+
+    def block(self, client: FakeKazooClient) -> None:
+        client.hook = self
+        assert self.entered.wait(5), "the worker never made the call to block in"
+
+    def unblock(self) -> None:
+        self.armed = False
+        self.release.set()
+
+
+# ------------------------------------------------------------------ 5
+
+
+def test_defect5_suspended_ends_is_leader_in_every_worker_while_the_election_worker_is_blocked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = FakeKazooClient(timeout=4.0)
+    monkeypatch.setattr(host_module, "make_client", lambda settings: client)
+    settings = Settings(
+        zk_hosts="127.0.0.1:2181",
+        election_path=PATH,
+        instance_id="api1",
+        advertised_address="http://api1:8000",
+        session_timeout=4.0,
+        credentials=None,
+        admin_token=None,
+        log_level="INFO",
+        state_dir=str(tmp_path),
+    )
+    paths = RuntimePaths(str(tmp_path))
+    participant = host_module.ElectionHost(settings, paths)
+    # Two gunicorn workers: each reads the shared snapshot through its own app.
+    workers = [create_app(SharedView(paths, "api1", 4.0), admin_token=None).test_client() for _ in range(2)]
+    participant.start()
+    try:
+        eventually(lambda: expect(all(w.get("/leader").get_json()["isLeader"] for w in workers)), timeout=3)
+        blocker = Blocker("sync")  # the next lease renewal hangs in the worker
+        blocker.block(client)
+
+        suspended_at = time.monotonic()
+        client.suspend()  # kazoo's listener call
+        answers = [w.get("/leader").get_json() for w in workers]
+        elapsed = time.monotonic() - suspended_at
+        blocker.unblock()
+        assert not any(a["isLeader"] for a in answers), answers
+        assert all(a["state"] == "suspended" for a in answers), answers
+        assert elapsed < 0.05, f"took {elapsed * 1000:.1f} ms"
+    finally:
+        participant.close(timeout=2)
+
+
+# ------------------------------------------------------------------ 6
+
+
+def test_defect6_a_failed_status_publication_is_retried(elections: Elections) -> None:
+    seen: list[Status] = []
+    failures = {"left": 0}
+
+    def observer(status: Status) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise OSError("disk full")
+        seen.append(status)
+
+    client = elections.client()
+    election = elections.start(client=client, on_status=observer)
+    eventually(lambda: expect(bool(seen) and seen[-1].state is ElectionState.LEADER), timeout=2)
+    failures["left"] = 3  # every publication of the revocation fails, for a while
+    client.suspend()
+    eventually(lambda: expect(seen[-1].state is not ElectionState.LEADER, f"last published: {seen[-1]}"), timeout=3)
+    assert election.status.state is ElectionState.SUSPENDED
+
+
+def test_defect6_a_takeover_that_fails_after_taking_the_lock_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[FakeHost] = []
+    attempts = {"n": 0}
+
+    class FakeHost:
+        def __init__(self, settings: Settings, paths: RuntimePaths) -> None:
+            attempts["n"] += 1
+            if attempts["n"] == 1:
+                raise ConnectionError("cannot reach the state directory")
+
+        def start(self) -> None:
+            started.append(self)
+
+        def close(self, timeout: float = 5.0) -> None:
+            pass
+
+    monkeypatch.setattr(runtime_worker, "ElectionHost", FakeHost)
+    monkeypatch.setattr(runtime_worker, "_exiting", False)
+    monkeypatch.setattr(runtime_worker, "_host", None)
+    settings = Settings(
+        zk_hosts="127.0.0.1:2181",
+        election_path=PATH,
+        instance_id="api1",
+        advertised_address="http://api1:8000",
+        session_timeout=4.0,
+        credentials=None,
+        admin_token=None,
+        log_level="INFO",
+        state_dir=str(tmp_path),
+    )
+    other_worker = ParticipantLock(RuntimePaths(str(tmp_path)).lock)
+    assert other_worker.try_acquire()
+    runtime_worker.start(settings, worker_alive=lambda: True)  # stands by
+    other_worker.release()  # the participant's worker dies: we take over, and the first try fails
+    try:
+        eventually(lambda: expect(len(started) == 1, f"{attempts['n']} attempts, no participant"), timeout=5)
+    finally:
+        runtime_worker.stop()
+
+
+# ------------------------------------------------------------------ 7
+
+
+def _record(elections: Elections) -> LeaderInfo | None:
+    return leader_record_decode(elections.server.nodes[PATH].data)
+
+
+def test_defect7_the_leader_record_is_retried_until_it_holds(elections: Elections) -> None:
+    client = elections.client()
+    failed = {"n": 0}
+
+    def fail_record_writes(op: str, path: str) -> None:
+        if op == "set" and path == PATH and failed["n"] < 6:
+            failed["n"] += 1
+            raise (ConnectionLoss if failed["n"] == 1 else BadVersionError)("injected")
+
+    client.hook = fail_record_writes
+    election = elections.start(client=client)
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    eventually(lambda: expect(_record(elections) is not None, f"no leader record after {failed['n']} failures"))
+    record = _record(elections)
+    assert record is not None and record.epoch == election.status.epoch and record.instance == "p1"
+
+
+def test_defect7_a_raising_on_elected_callback_still_gets_the_record_written(elections: Elections) -> None:
+    def on_elected(epoch: int, at: float) -> None:
+        raise RuntimeError("user callback bug")
+
+    election = elections.start(on_elected=on_elected)
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    eventually(lambda: expect(_record(elections) is not None, "no leader record"), timeout=2)
+
+
+# ------------------------------------------------------------------ 8
+
+
+def test_defect8_a_resign_that_timed_out_does_not_happen_later(elections: Elections) -> None:
+    client = elections.client()
+    election = elections.start(client=client)
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    node = election.status.node
+    blocker = Blocker("sync")
+    blocker.block(client)
+    with pytest.raises(TimeoutError):
+        election.resign(timeout=0.1)
+    blocker.unblock()
+    time.sleep(0.3)  # time enough for a queued resign to run
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    assert election.status.node == node, "the resign happened after it was reported as failed"
+
+
+def test_defect8_a_resign_that_fails_after_the_delete_reports_the_handover(elections: Elections) -> None:
+    client = elections.client()
+    election = elections.start(client=client)
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    deleted: list[str] = []
+
+    def fail_after_delete(op: str, path: str) -> None:
+        if op == "delete":
+            deleted.append(path)
+        elif deleted and op == "sync" and len(deleted) < 3:
+            deleted.append("failed")
+            raise ConnectionLoss("injected")
+
+    client.hook = fail_after_delete
+    assert election.resign(timeout=2) is True
+    assert deleted and deleted[0].startswith(PATH + "/member-")
+    client.hook = None
+    eventually(lambda: leads_alone(elections, election), timeout=3)
+
+
+def test_defect8_close_with_a_blocked_worker_still_closes_the_session(elections: Elections) -> None:
+    client = elections.client()
+    election = elections.start(client=client)
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    blocker = Blocker("sync")
+    blocker.block(client)
+    try:
+        election.close(timeout=0.2)
+        assert elections.members() == [], "our node outlived close()"
+        assert not election.is_leader
+    finally:
+        blocker.unblock()
+
+
+# ------------------------------------------------------------------ 9
+
+
+def test_defect9_the_lease_clock_counts_system_suspend(elections: Elections, monkeypatch: pytest.MonkeyPatch) -> None:
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is None:
+        pytest.fail("CLOCK_BOOTTIME is Linux-only; this test runs on Linux")
+    client = elections.client()
+    election = elections.start(client=client)
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    Blocker("sync").block(client)  # no renewal can hide the jump
+    real = time.clock_gettime
+
+    def suspended_for_an_hour(clock: int) -> float:
+        return real(clock) + (3600.0 if clock == boottime else 0.0)
+
+    # The machine slept an hour: CLOCK_BOOTTIME moved on, CLOCK_MONOTONIC did not.
+    monkeypatch.setattr(time, "clock_gettime", suspended_for_an_hour)
+    assert not election.is_leader
+    monkeypatch.undo()
+    assert isinstance(client.hook, Blocker)
+    client.hook.unblock()
+
+
+# ------------------------------------------------------------------ 10
+
+
+def test_defect10_liveness_fails_while_the_worker_is_stuck(elections: Elections) -> None:
+    client = elections.client(timeout=0.5)
+    election = elections.start(client=client)
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    assert election.liveness().alive
+    blocker = Blocker("sync")
+    blocker.block(client)
+    try:
+        eventually(lambda: expect(not election.liveness().alive, "still alive"), timeout=3)
+    finally:
+        blocker.unblock()
+    eventually(lambda: expect(election.liveness().alive, "did not recover"), timeout=3)

@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from zkleader.election import ElectionState, LeaderInfo, Status, Term
 from zkleader.election.lease import now
 from zkleader.runtime import snapshot
+from zkleader.runtime.paths import RuntimePaths
+from zkleader.runtime.view import SharedView
 
 
 def leading(deadline: float) -> Status:
@@ -59,3 +62,24 @@ def test_a_term_left_open_by_a_killed_process_ends_at_its_lease(tmp_path: Path) 
     assert terms[0] == Term(5, 1.0, 2.0, "closed")
     assert terms[1].epoch == 7 and terms[1].reason == "process ended"
     assert terms[1].ended_at == expires
+
+
+def test_defect4_a_new_snapshot_with_the_same_inode_and_mtime_is_seen(tmp_path: Path) -> None:
+    paths = RuntimePaths(str(tmp_path))
+    view = SharedView(paths, "api1", 4.0)
+    me = (os.getpid(), snapshot.process_start(os.getpid()))
+    snapshot.write(paths.snapshot, snapshot.SharedState(leading(now() + 60), [], *me))
+    assert view.status().state is ElectionState.LEADER
+    before = os.stat(paths.snapshot)
+
+    # The next snapshot lands on the same inode within the same mtime tick
+    # (mkstemp reusing the inode os.replace just freed): same (st_ino, st_mtime_ns).
+    revoked = replace(leading(now() + 60), state=ElectionState.FOLLOWER, lease_deadline=None)
+    with open(paths.snapshot, "r+b") as out:
+        out.write(snapshot.encode(snapshot.SharedState(revoked, [], *me)))
+        out.truncate()
+    os.utime(paths.snapshot, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(paths.snapshot)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+    assert view.status().state is ElectionState.FOLLOWER

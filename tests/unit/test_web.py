@@ -137,6 +137,13 @@ def test_cluster_when_zookeeper_is_unavailable(client: FlaskClient, view: FakeVi
     assert response.get_json()["status"] == 503
 
 
+def test_defect10_liveness_fails_when_the_election_worker_is_stuck(client: FlaskClient, view: FakeView) -> None:
+    view.alive = Liveness(False, 6.5, 4.0, "the election worker has been on one task for 6.5s")
+    response = client.get("/health/live")
+    assert response.status_code == 503
+    assert response.get_json()["alive"] is False
+
+
 def test_health(client: FlaskClient, view: FakeView) -> None:
     assert client.get("/health/live").status_code == 200
     assert client.get("/health/ready").get_json() == {"ready": True, "state": "leader"}

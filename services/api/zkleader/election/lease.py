@@ -65,21 +65,32 @@ class Lease:
             self._ended_at = None
             return True
 
-    def revoke(self, at: float) -> float | None:
-        """End the lease at ``at`` (lease clock).
+    def cut(self, at: float) -> None:
+        """End the lease at ``at`` (lease clock), from any thread.
 
-        Returns the instant the lease really ended: its deadline when that
-        came first, the time of an earlier revocation not yet reported, or
-        ``at``; ``None`` when there was no lease at all.
+        The instant it really ended is kept for the next :meth:`revoke`, so
+        that whoever reports the end of the term reports when it ended.
         """
         with self._lock:
-            self._revoked_at = max(at, self._revoked_at or at)
-            if self._deadline is not None:
-                ended = min(self._deadline, at)
-                self._deadline = None
-                self._ended_at = ended
+            self._cut(at)
+
+    def revoke(self, at: float) -> float | None:
+        """End the lease at ``at`` and report when it really ended.
+
+        That is its deadline when that came first, the time of an earlier
+        :meth:`cut` not yet reported, or ``at``; ``None`` when there was no
+        lease at all.
+        """
+        with self._lock:
+            self._cut(at)
             ended_at, self._ended_at = self._ended_at, None
             return ended_at
+
+    def _cut(self, at: float) -> None:
+        self._revoked_at = max(at, self._revoked_at or at)
+        if self._deadline is not None:
+            self._ended_at = min(self._deadline, at)
+            self._deadline = None
 
     @property
     def deadline(self) -> float | None:

@@ -362,7 +362,7 @@ class LeaderElection:
             self._disconnected = False
         else:
             self._disconnected = True
-            self._lease.revoke(self._clock())
+            self._lease.cut(self._clock())
             with self._publish_lock:
                 current = self._status
                 if current.state in (ElectionState.LEADER, ElectionState.FOLLOWER):
@@ -703,7 +703,7 @@ class LeaderElection:
                 return
             self._session_closed = True
         self._disconnected = True
-        self._lease.revoke(self._clock())
+        self._lease.cut(self._clock())
         self._client.remove_listener(self._on_connection_state)
         try:
             self._client.stop()
