@@ -108,10 +108,13 @@ class ElectionTimings:
     record in one round before backing off; the record is retried until it
     holds for as long as we lead.
 
-    ``liveness_fraction`` (default 1.0): how long the worker may spend on one
-    task or timer before :meth:`LeaderElection.liveness` reports it wedged.
-    Every ZooKeeper call is bounded by T, so a healthy worker finishes a call
-    within about T; probes (e.g. Docker's ``retries``) absorb a single slow one.
+    ``liveness_fraction`` (default 1.0): how long the worker may go without
+    progress (finishing a task, a timer, or one ZooKeeper call, answered or
+    timed out) before :meth:`LeaderElection.liveness` reports it wedged. Every
+    call is bounded by T, so a healthy worker never exceeds T by more than a
+    few milliseconds; probes with retries (Docker's ``retries: 3``) absorb
+    that. Larger: slower detection of a wedged worker; smaller than 1: a
+    worker waiting on an unresponsive ensemble would count as wedged.
     """
 
     lease_fraction: float = 0.5
@@ -312,8 +315,9 @@ class LeaderElection:
         self._worker.join(timeout)
 
     def liveness(self) -> Liveness:
-        """Whether the worker makes progress: False once one task or timer took
-        longer than ``liveness_fraction`` of T, or the worker thread died."""
+        """Whether the worker makes progress: False once it went longer than
+        ``liveness_fraction`` of T within one task or timer without finishing
+        it or a ZooKeeper call, or when the worker thread died."""
         limit = self._session_timeout * self._timings.liveness_fraction
         if not self._started or self._session_closed:
             return Liveness(True, 0.0, limit, "not running")
@@ -322,7 +326,7 @@ class LeaderElection:
         busy = self._busy_since
         stalled = 0.0 if busy is None else max(0.0, self._clock() - busy)
         if stalled > limit:
-            return Liveness(False, stalled, limit, f"the election worker has been on one task for {stalled:.1f}s")
+            return Liveness(False, stalled, limit, f"the election worker made no progress for {stalled:.1f}s")
         return Liveness(True, stalled, limit)
 
     def participants(self) -> list[Participant]:
@@ -830,11 +834,17 @@ class LeaderElection:
         return f"{self._path}/{name}"
 
     def _call(self, pending: Any) -> Any:
-        """Wait for an async kazoo call, bounded by the session timeout."""
+        """Wait for an async kazoo call, bounded by the session timeout.
+
+        Each call that ends, answered or not, is progress for :meth:`liveness`:
+        a worker waiting on a slow ensemble is healthy, a wedged one is not."""
+        self._busy_since = self._clock()
         try:
             return pending.get(timeout=self._session_timeout)
         except self._client.handler.timeout_exception as exc:
             raise OperationTimeoutError(f"no reply within {self._session_timeout:.1f}s") from exc
+        finally:
+            self._busy_since = self._clock()
 
     def _session_id(self) -> int | None:
         """Our session id, or ``None`` when not connected. A connection that

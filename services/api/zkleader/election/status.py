@@ -138,9 +138,9 @@ class Status:
 class Liveness:
     """Whether the election worker makes progress (for a liveness probe).
 
-    ``stalled_for``: seconds the worker has been busy with one task or timer
-    (0 when idle); ``limit``: how long that may last before the participant
-    counts as wedged.
+    ``stalled_for``: seconds since the worker last made progress (finished a
+    task, a timer or a ZooKeeper call; 0 when idle); ``limit``: how long that
+    may last before the participant counts as wedged.
     """
 
     alive: bool
