@@ -155,7 +155,7 @@ class FakeKazooClient:
 
     @property
     def connected(self) -> bool:
-        return self.state == KazooState.CONNECTED
+        return bool(self.state == KazooState.CONNECTED)
 
     @property
     def client_id(self) -> tuple[int, bytes] | None:

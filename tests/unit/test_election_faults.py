@@ -368,3 +368,34 @@ def test_defect10_liveness_fails_while_the_worker_is_stuck(elections: Elections)
     finally:
         blocker.unblock()
     eventually(lambda: expect(election.liveness().alive, "did not recover"), timeout=3)
+
+
+# ------------------------------------------------------- the state machine
+
+
+def test_expiry_re_enrols_with_a_new_node_and_a_higher_epoch(elections: Elections) -> None:
+    client = elections.client()
+    revoked: list[str] = []
+    election = elections.start(client=client, on_revoked=lambda reason, at: revoked.append(reason))
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    node, epoch = election.status.node, election.status.epoch
+    assert epoch is not None
+    client.expire()
+    eventually(lambda: leads_alone(elections, election), timeout=2)
+    later = election.status.epoch
+    assert election.status.node != node and later is not None and later > epoch
+    assert revoked and revoked[0] in ("connection suspended", "session expired")
+
+
+def test_a_graceful_close_hands_over_to_the_next_member(elections: Elections) -> None:
+    first = elections.start("p1")
+    eventually(lambda: leads_alone(elections, first), timeout=2)
+    second = elections.start("p2")
+    eventually(lambda: expect(second.status.state is ElectionState.FOLLOWER), timeout=2)
+    eventually(lambda: expect(second.status.leader is not None and second.status.leader.instance == "p1"), timeout=2)
+    first.close(timeout=2)
+    eventually(lambda: leads_alone(elections, second), timeout=2)
+    assert first.status.state is ElectionState.STOPPED
+    fence = second.fence()
+    assert fence is not None and fence.member_path == f"{PATH}/{second.status.node}"
+    assert first.fence() is None
