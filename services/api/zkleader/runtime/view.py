@@ -53,7 +53,7 @@ class SharedView:
         not answer is not alive either. No participant (starting, or a worker
         taking over) is not a reason to restart the container."""
         try:
-            raw = control.request(self._paths.control_socket, "liveness", min(2.0, self._session_timeout))
+            raw = control.request(self._paths.control_socket, "liveness", min(1.0, self._session_timeout))
         except control.ControlUnavailable as exc:
             shared = self._state()
             if shared is not None and shared.status.state is not ElectionState.STOPPED and shared.owner_alive():
