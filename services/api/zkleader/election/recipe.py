@@ -4,12 +4,20 @@ Each participant owns an ephemeral sequential member node under the election
 path; the lowest (oldest, wrap-aware) member leads, and every other member
 watches only its predecessor. What this adds to the textbook recipe:
 
-* **Serialized checks.** kazoo watch and connection callbacks only put a task
-  on a ``queue.Queue``; one worker thread owns all election state and makes
-  every ZooKeeper call of a check. Nothing runs on kazoo's event thread.
+* **Serialized checks.** kazoo watch and connection callbacks put a task on a
+  ``queue.Queue``; one worker thread owns all election state and makes every
+  ZooKeeper call of a check. The one exception is deliberate: on SUSPENDED or
+  LOST the connection listener also cuts the lease and publishes the suspended
+  status itself (no ZooKeeper call, no waiting on the worker), so leadership
+  ends everywhere at once even while the worker is blocked in a call.
 * **Create-retry protection.** Node names carry the participant's uid; after a
   ``create`` whose reply was lost the participant adopts its node instead of
-  leaving an orphan behind (kazoo ``Lock``, Curator protected mode).
+  leaving an orphan behind (kazoo ``Lock``, Curator protected mode). Every
+  listing that looks for it follows a ``sync`` (a server we reconnect to may
+  not have applied the create yet), the session is read per attempt, and any
+  other node carrying our uid is deleted: nobody could lead on it.
+* **No session, no session id.** ``client_id`` read while the connection drops
+  is ``None``; that means "not connected", never session 0.
 * **Own-session check.** Before leading, the lowest node's ``ephemeralOwner``
   must be this session (CURATOR-696).
 * **Connection states.** SUSPENDED ends leadership at once (Curator's default,
