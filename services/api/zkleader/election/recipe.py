@@ -290,10 +290,11 @@ class LeaderElection:
         """Hand leadership to the next member and re-enrol at the tail.
 
         Returns False when this participant was not leading, True once our
-        node is deleted (leadership handed over, even if re-enrolling then
-        fails and is retried). Raises ``TimeoutError`` when the worker did not
-        take the request up within ``timeout``: the request is then withdrawn
-        and will not happen later.
+        node is deleted (leadership handed over; re-enrolling at the tail is
+        the worker's next task). Raises ``TimeoutError`` when the worker did
+        not take the request up within ``timeout``: the request is then
+        withdrawn and will not happen later. Once taken up, it answers within
+        2 T more.
         """
         return self._ask(_Kind.RESIGN, timeout)
 
@@ -405,9 +406,10 @@ class LeaderElection:
                 raise TimeoutError(
                     f"{kind.value}: the election worker was busy for {timeout:.1f}s; request withdrawn, nothing done"
                 ) from None
-        # Already running: every call in it is bounded, so its outcome comes.
+        # Already running: a resign is one delete (bounded by T) and the
+        # revocation callback, so its outcome comes well within 2 T.
         try:
-            return reply.result(self._session_timeout * 4)
+            return reply.result(self._session_timeout * 2)
         except TimeoutError:
             raise TimeoutError(f"{kind.value} still running; its outcome is unknown") from None
 
@@ -690,12 +692,10 @@ class LeaderElection:
             return False
         self._set_state(ElectionState.FOLLOWER, None, ended_because="resigned")
         self._delete_own_node()
-        # Handed over: the successor is notified. Re-enrolling at the tail may
-        # fail; it is retried and does not change the answer.
-        try:
-            self._check()
-        except Exception as exc:  # noqa: BLE001 - retried by the worker's back-off
-            self._schedule_retry(exc)
+        # Handed over: the successor is notified. Re-enrolling at the tail is
+        # the next task; whether it succeeds (or is retried) does not change
+        # the answer, and the caller need not wait for it.
+        self._tasks.put(_Task(_Kind.CHECK, "re-enrol after resigning"))
         return True
 
     def _close(self) -> None:

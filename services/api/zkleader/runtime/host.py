@@ -92,7 +92,9 @@ class ElectionHost:
         if op == "participants":
             return [asdict(p) for p in self._election.participants()]
         if op == "resign":
-            return self._election.resign()
+            # Wait T for the worker to take it up, then at most 2 T for the
+            # delete: the caller's control timeout (4 T) outlasts both.
+            return self._election.resign(timeout=self._election.status.session_timeout)
         if op == "liveness":
             return self._election.liveness().to_json()
         raise ValueError(f"unknown operation {op!r}")

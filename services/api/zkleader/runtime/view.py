@@ -46,7 +46,7 @@ class SharedView:
         return [Participant(**p) for p in raw]
 
     def resign(self) -> bool:
-        return bool(control.request(self._paths.control_socket, "resign", self._session_timeout * 3))
+        return bool(control.request(self._paths.control_socket, "resign", self._session_timeout * 4))
 
     def liveness(self) -> Liveness:
         """The participant's own verdict; a live participant process that does
