@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from kazoo.client import KazooClient
 
-from zkleader.election import ElectionState, LeaderElection
+from zkleader.election import ElectionState, Identity, LeaderElection
+from zkleader.election.lease import now
 
 from .conftest import (
     SESSION_TIMEOUT,
@@ -106,3 +109,24 @@ def _expire_session(hosts: str, election: LeaderElection) -> None:
     twin.start(timeout=10)
     twin.stop()
     twin.close()
+
+
+def test_defect3_a_started_client_is_refused(zookeeper: ZooKeeper, election_path: str) -> None:
+    # The server (tickTime 500 ms) clamps a 30 s request to 10 s; a started
+    # client has negotiated already, too late for the election to learn it.
+    client = KazooClient(hosts=zookeeper.hosts, timeout=30.0)
+    client.start(timeout=10)
+    try:
+        with pytest.raises(ValueError, match="not started"):
+            LeaderElection(client, election_path, Identity("early", "http://early:8000", time.time()))
+    finally:
+        client.stop()
+        client.close()
+
+
+def test_defect3_the_clamped_session_timeout_sizes_the_lease(participants: Participants, election_path: str) -> None:
+    election = participants.start(election_path, "clamped", client=participants.client(timeout=30.0))
+    eventually(lambda: single_leader([election]))
+    assert election.status.session_timeout == 10.0
+    deadline = election.status.lease_deadline
+    assert deadline is not None and deadline - now() <= 5.0

@@ -112,3 +112,40 @@ def test_several_workers_one_participant_takeover_and_graceful_exit(
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=15) == 0
     assert members(zookeeper.hosts, election_path) == []
+
+
+def live(base: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    try:
+        response = requests.get(f"{base}/health/live", timeout=3)
+    except requests.RequestException as exc:
+        raise AssertionError(f"not answering: {exc}") from exc
+    return response.status_code, response.json()
+
+
+def test_defect10_liveness_fails_while_the_participant_is_wedged(
+    instance: tuple[str, subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    base, _server = instance
+    eventually(lambda: leading(base), timeout=30)
+    code, body = live(base)
+    assert code == 200 and body["alive"] is True, body
+
+    # Freeze the worker that runs the participant: the other workers still
+    # answer, and must report the container as not live.
+    owner = json.loads((tmp_path / "state" / "state.json").read_text())["pid"]
+    os.kill(owner, signal.SIGSTOP)
+    try:
+
+        def not_live() -> None:
+            code, body = live(base)
+            expect(code == 503 and body["alive"] is False, f"{code} {body}")
+
+        eventually(not_live, timeout=10)
+    finally:
+        os.kill(owner, signal.SIGCONT)
+
+    def live_again() -> None:
+        code, body = live(base)
+        expect(code == 200, f"{code} {body}")
+
+    eventually(live_again, timeout=3 * SESSION_TIMEOUT)

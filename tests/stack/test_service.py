@@ -8,6 +8,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.compose import run
 from tests.support.waiting import eventually, expect
 
 from .conftest import ADMIN_TOKEN, INSTANCES, Stack, sole_leader
@@ -111,3 +112,32 @@ def test_logs_are_json_lines_with_the_instance_and_never_show_secrets(stack: Sta
         for name in INSTANCES
         for e in map(json.loads, filter(str.strip, stack.compose("logs", "--no-log-prefix", name).splitlines()))
     )
+
+
+def _health(stack: Stack, service: str) -> str:
+    return run(["docker", "inspect", "--format", "{{.State.Health.Status}}", stack.container(service)]).strip()
+
+
+def _signal_participant(stack: Stack, service: str, sig: str) -> None:
+    script = (
+        "import json, os, signal; "
+        "pid = json.load(open('/var/lib/zkleader/state.json'))['pid']; "
+        f"os.kill(pid, signal.{sig})"
+    )
+    run(["docker", "exec", stack.container(service), "python3", "-c", script])
+
+
+def test_a_wedged_participant_makes_its_container_unhealthy(stack: Stack) -> None:
+    """Issue 10, defect 10: liveness tied to the election worker, seen by Docker's healthcheck."""
+    leader, _ = eventually(lambda: sole_leader(stack), timeout=60)
+    follower = next(name for name in INSTANCES if name != leader)
+    expect(_health(stack, follower) == "healthy", "not healthy to begin with")
+    _signal_participant(stack, follower, "SIGSTOP")  # the worker running the participant freezes
+    try:
+        eventually(lambda: expect(_health(stack, follower) == "unhealthy", _health(stack, follower)), timeout=25)
+        answer = stack.get(follower, "/health/live", timeout=5)
+        assert answer.status_code == 503 and answer.json()["alive"] is False, answer.text
+    finally:
+        _signal_participant(stack, follower, "SIGCONT")
+    eventually(lambda: expect(_health(stack, follower) == "healthy", _health(stack, follower)), timeout=30)
+    eventually(lambda: sole_leader(stack), timeout=30)

@@ -7,10 +7,14 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from zkleader.election import ElectionState, LeaderInfo, Status, Term
+from zkleader.election.lease import now
 from zkleader.runtime import snapshot
+from zkleader.runtime.paths import RuntimePaths
+from zkleader.runtime.view import SharedView
 
 
 def leading(deadline: float) -> Status:
@@ -30,9 +34,7 @@ def leading(deadline: float) -> Status:
 
 
 def test_round_trip(tmp_path: Path) -> None:
-    state = snapshot.SharedState(
-        leading(time.monotonic() + 2), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], os.getpid(), None
-    )
+    state = snapshot.SharedState(leading(now() + 2), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], os.getpid(), None)
     path = str(tmp_path / "state.json")
     snapshot.write(path, state)
     assert snapshot.read(path) == state
@@ -51,7 +53,7 @@ def test_owner_liveness_survives_pid_reuse() -> None:
 
 def test_a_term_left_open_by_a_killed_process_ends_at_its_lease(tmp_path: Path) -> None:
     path = str(tmp_path / "state.json")
-    deadline = time.monotonic() - 30  # the lease ran out 30 s ago
+    deadline = now() - 30  # the lease ran out 30 s ago
     snapshot.write(path, snapshot.SharedState(leading(deadline), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], 1, None))
     expires = json.loads(Path(path).read_text())["leaseExpiresAt"]
     assert abs(expires - (time.time() - 30)) < 1
@@ -60,3 +62,24 @@ def test_a_term_left_open_by_a_killed_process_ends_at_its_lease(tmp_path: Path) 
     assert terms[0] == Term(5, 1.0, 2.0, "closed")
     assert terms[1].epoch == 7 and terms[1].reason == "process ended"
     assert terms[1].ended_at == expires
+
+
+def test_defect4_a_new_snapshot_with_the_same_inode_and_mtime_is_seen(tmp_path: Path) -> None:
+    paths = RuntimePaths(str(tmp_path))
+    view = SharedView(paths, "api1", 4.0)
+    me = (os.getpid(), snapshot.process_start(os.getpid()))
+    snapshot.write(paths.snapshot, snapshot.SharedState(leading(now() + 60), [], *me))
+    assert view.status().state is ElectionState.LEADER
+    before = os.stat(paths.snapshot)
+
+    # The next snapshot lands on the same inode within the same mtime tick
+    # (mkstemp reusing the inode os.replace just freed): same (st_ino, st_mtime_ns).
+    revoked = replace(leading(now() + 60), state=ElectionState.FOLLOWER, lease_deadline=None)
+    with open(paths.snapshot, "r+b") as out:
+        out.write(snapshot.encode(snapshot.SharedState(revoked, [], *me)))
+        out.truncate()
+    os.utime(paths.snapshot, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(paths.snapshot)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+    assert view.status().state is ElectionState.FOLLOWER

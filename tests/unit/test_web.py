@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 
 import pytest
 from flask.testing import FlaskClient
 
-from zkleader.election import ElectionState, LeaderInfo, Participant, Status, Term
+from zkleader.election import ElectionState, LeaderInfo, Liveness, Participant, Status, Term
+from zkleader.election.lease import now
 from zkleader.web import create_app
 
 TOKEN = "s3cret-token"
@@ -23,6 +23,7 @@ class FakeView:
     members: list[Participant] = field(default_factory=list)
     resign_result: bool | Exception = True
     resigned: int = 0
+    alive: Liveness = field(default_factory=lambda: Liveness(True, 0.0, 4.0))
 
     def status(self) -> Status:
         return self.current
@@ -32,6 +33,9 @@ class FakeView:
 
     def participants(self) -> list[Participant]:
         return self.members
+
+    def liveness(self) -> Liveness:
+        return self.alive
 
     def resign(self) -> bool:
         self.resigned += 1
@@ -46,7 +50,7 @@ def leading(epoch: int = 42) -> Status:
         instance="api1",
         epoch=epoch,
         leader=LeaderInfo("api1", "http://api1:8000", epoch),
-        lease_deadline=time.monotonic() + 60,
+        lease_deadline=now() + 60,
         enrolled=True,
         node="member-x-0000000001",
         session_timeout=4.0,
@@ -95,7 +99,7 @@ def test_leader_as_a_follower(client: FlaskClient, view: FakeView) -> None:
 
 
 def test_expired_lease_is_not_leader_even_in_leader_state(client: FlaskClient, view: FakeView) -> None:
-    view.current = replace(leading(), lease_deadline=time.monotonic() - 0.001)
+    view.current = replace(leading(), lease_deadline=now() - 0.001)
     body = client.get("/leader").get_json()
     assert body["isLeader"] is False and body["leaseRemaining"] is None
 
@@ -143,6 +147,13 @@ def test_cluster_when_zookeeper_is_unavailable(client: FlaskClient, view: FakeVi
     response = client.get("/cluster")
     assert response.status_code == 503
     assert response.get_json()["status"] == 503
+
+
+def test_defect10_liveness_fails_when_the_election_worker_is_stuck(client: FlaskClient, view: FakeView) -> None:
+    view.alive = Liveness(False, 6.5, 4.0, "the election worker has been on one task for 6.5s")
+    response = client.get("/health/live")
+    assert response.status_code == 503
+    assert response.get_json()["alive"] is False
 
 
 def test_health(client: FlaskClient, view: FakeView) -> None:

@@ -1,18 +1,21 @@
 """The election recipe. Knows kazoo and ZooKeeper; knows nothing of HTTP."""
 
 from .acl import DigestCredentials, election_acl
+from .fence import Fence
 from .history import Term, TermHistory
 from .identity import Identity
 from .recipe import ElectionTimings, LeaderElection
-from .status import ElectionState, LeaderInfo, Participant, Status
+from .status import ElectionState, LeaderInfo, Liveness, Participant, Status
 
 __all__ = [
     "DigestCredentials",
     "ElectionState",
     "ElectionTimings",
+    "Fence",
     "Identity",
     "LeaderElection",
     "LeaderInfo",
+    "Liveness",
     "Participant",
     "Status",
     "Term",

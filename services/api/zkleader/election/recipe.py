@@ -4,12 +4,20 @@ Each participant owns an ephemeral sequential member node under the election
 path; the lowest (oldest, wrap-aware) member leads, and every other member
 watches only its predecessor. What this adds to the textbook recipe:
 
-* **Serialized checks.** kazoo watch and connection callbacks only put a task
-  on a ``queue.Queue``; one worker thread owns all election state and makes
-  every ZooKeeper call of a check. Nothing runs on kazoo's event thread.
+* **Serialized checks.** kazoo watch and connection callbacks put a task on a
+  ``queue.Queue``; one worker thread owns all election state and makes every
+  ZooKeeper call of a check. The one exception is deliberate: on SUSPENDED or
+  LOST the connection listener also cuts the lease and publishes the suspended
+  status itself (no ZooKeeper call, no waiting on the worker), so leadership
+  ends everywhere at once even while the worker is blocked in a call.
 * **Create-retry protection.** Node names carry the participant's uid; after a
   ``create`` whose reply was lost the participant adopts its node instead of
-  leaving an orphan behind (kazoo ``Lock``, Curator protected mode).
+  leaving an orphan behind (kazoo ``Lock``, Curator protected mode). Every
+  listing that looks for it follows a ``sync`` (a server we reconnect to may
+  not have applied the create yet), the session is read per attempt, and any
+  other node carrying our uid is deleted: nobody could lead on it.
+* **No session, no session id.** ``client_id`` read while the connection drops
+  is ``None``; that means "not connected", never session 0.
 * **Own-session check.** Before leading, the lowest node's ``ephemeralOwner``
   must be this session (CURATOR-696).
 * **Connection states.** SUSPENDED ends leadership at once (Curator's default,
@@ -30,31 +38,28 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import (
-    BadVersionError,
-    KazooException,
-    NoNodeError,
-    OperationTimeoutError,
-)
+from kazoo.exceptions import BadVersionError, ConnectionLoss, KazooException, NoNodeError, OperationTimeoutError
 from kazoo.protocol.states import WatchedEvent, ZnodeStat
 from kazoo.retry import KazooRetry
 from kazoo.security import ACL, OPEN_ACL_UNSAFE
 
+from . import leader_record
+from .compat import track_negotiated_timeout
+from .fence import Fence
 from .identity import Identity
-from .lease import Clock, Lease, wall_time_of
+from .lease import Clock, Lease, now, wall_time_of
 from .naming import MemberName, election_order, member_prefix, new_participant_uid
-from .status import ElectionState, LeaderInfo, Participant, Status
+from .status import ElectionState, LeaderInfo, Liveness, Participant, Status
 
 log = logging.getLogger("zkleader.election")
 
@@ -83,29 +88,70 @@ class _Task:
 
 @dataclass(frozen=True)
 class ElectionTimings:
-    """Tunables derived from the negotiated session timeout T.
+    """Tunables of one participant; every duration is a fraction of the negotiated session timeout T.
 
-    ``lease_fraction`` of T is how long a confirmed round trip is trusted;
-    the leader renews every ``renew_fraction`` of T. Failed checks retry
-    after 0.1 s doubling up to ``max_backoff``.
+    Validated once, here. Defaults suit T from 1 s to 60 s.
+
+    ``lease_fraction`` (default 0.5): how long after the start of a confirmed
+    round trip the participant may still act as leader. Must be below 1 so
+    that the lease ends before the server can expire the session and elect a
+    successor. Larger: fewer false step-downs on a slow network; smaller: a
+    frozen leader stops believing sooner, at the cost of more renewals.
+
+    ``renew_fraction`` (default 0.125): how often the leader renews the lease
+    with a ``sync`` round trip. Must be below ``lease_fraction``; the gap is
+    how many renewals may fail before leadership lapses (4 by default).
+
+    ``initial_backoff`` (default 0.1 s) and ``max_backoff`` (default 5 s):
+    a failed check, or a failed write of the leader record, retries after
+    ``initial_backoff`` doubling up to ``max_backoff``. Lower: faster
+    recovery, more load on a struggling ensemble.
+
+    ``enrol_tries`` (default 5): attempts of one find-or-create of our member
+    node (kazoo retry, connection loss only) before the check fails and backs
+    off as above. Each attempt first syncs and looks for our node, so retrying
+    never creates a second one.
+
+    ``record_tries`` (default 5): compare-and-set attempts of the leader
+    record in one round before backing off; the record is retried until it
+    holds for as long as we lead.
+
+    ``liveness_fraction`` (default 1.0): how long the worker may go without
+    progress (finishing a task, a timer, or one ZooKeeper call, answered or
+    timed out) before :meth:`LeaderElection.liveness` reports it wedged. Every
+    call is bounded by T, so a healthy worker never exceeds T by more than a
+    few milliseconds; probes with retries (Docker's ``retries: 3``) absorb
+    that. Larger: slower detection of a wedged worker; smaller than 1: a
+    worker waiting on an unresponsive ensemble would count as wedged.
     """
 
     lease_fraction: float = 0.5
     renew_fraction: float = 0.125
+    initial_backoff: float = 0.1
     max_backoff: float = 5.0
+    enrol_tries: int = 5
+    record_tries: int = 5
+    liveness_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.lease_fraction < 1:
             raise ValueError("lease_fraction must be in (0, 1): the lease must end before the session can")
         if not 0 < self.renew_fraction < self.lease_fraction:
             raise ValueError("renew_fraction must be positive and below lease_fraction")
+        if not 0 < self.initial_backoff <= self.max_backoff:
+            raise ValueError("initial_backoff must be positive and at most max_backoff")
+        if self.enrol_tries < 1 or self.record_tries < 1:
+            raise ValueError("enrol_tries and record_tries must be at least 1")
+        if self.liveness_fraction <= 0:
+            raise ValueError("liveness_fraction must be positive")
 
 
 class LeaderElection:
     """Takes part in the election under ``path`` with the given kazoo client.
 
     The election owns the client from :meth:`start` to :meth:`close`: it adds
-    a connection listener, starts the client if needed and stops it on close.
+    a connection listener, starts the client and stops it on close. The client
+    must not be started yet (see :mod:`.compat`).
 
     ``track_leader`` (default on) publishes the leader record and has every
     follower watch it, so all participants know the current leader and epoch.
@@ -113,6 +159,22 @@ class LeaderElection:
     on top of the single predecessor notification that drives the election;
     turn it off for large elections whose followers need not know the leader
     (followers then learn it only when their own predecessor changes).
+
+    Callbacks (the contract, as kazoo's ``add_listener`` states its own):
+
+    * ``on_elected(epoch, elected_at)`` and ``on_revoked(reason, ended_at)``
+      run on the election worker thread, once per change of leadership, in
+      order. They delay every election check while they run: keep them short,
+      never block on ZooKeeper or on the election itself (``resign``/``close``
+      would deadlock).
+    * ``on_status(status)`` runs after every change of :attr:`status`, on the
+      worker thread, or on kazoo's event thread when the connection is
+      suspended or lost (so that observers learn it even while the worker is
+      blocked in a ZooKeeper call). It must not block. If it raises, the same
+      status is offered again after a back-off until it succeeds.
+
+    An exception in a callback is logged and otherwise ignored: it never counts
+    as a ZooKeeper failure and never stops the election.
     """
 
     def __init__(
@@ -127,7 +189,7 @@ class LeaderElection:
         on_revoked: RevokedCallback | None = None,
         on_status: StatusCallback | None = None,
         track_leader: bool = True,
-        clock: Clock = time.monotonic,
+        clock: Clock = now,
     ) -> None:
         if not path.startswith("/") or path == "/" or path.endswith("/"):
             raise ValueError(f"election path must be an absolute znode path, not {path!r}")
@@ -147,6 +209,14 @@ class LeaderElection:
         self._worker = threading.Thread(target=self._run, name="election-worker", daemon=True)
         self._started = False
         self._session_timeout: float = client._session_timeout / 1000.0  # requested; replaced once negotiated
+        track_negotiated_timeout(client, self._negotiated)
+        # Shared with kazoo's event thread (set there, read by anyone).
+        self._disconnected = False
+        self._publish_lock = threading.RLock()
+        self._published = True  # the observer has seen self._status
+        self._session_lock = threading.Lock()
+        self._session_closed = False
+        self._busy_since: float | None = None
         # Owned by the worker thread from here on.
         self._state = ElectionState.CONNECTING
         self._node: str | None = None
@@ -161,6 +231,11 @@ class LeaderElection:
         self._retry_at: float | None = None
         self._backoff = 0.0
         self._next_renewal: float | None = None
+        self._record_pending: int | None = None  # epoch whose leader record is not yet written
+        self._record_retry_at: float | None = None
+        self._record_backoff = 0.0
+        self._publish_retry_at: float | None = None
+        self._publish_backoff = 0.0
         self._status = self._snapshot()
 
     # ------------------------------------------------------------------ API
@@ -174,6 +249,11 @@ class LeaderElection:
         return self._identity
 
     @property
+    def client(self) -> KazooClient:
+        """The kazoo client whose session holds our member node (for fenced writes)."""
+        return self._client
+
+    @property
     def status(self) -> Status:
         """The latest consistent snapshot (cheap, never touches ZooKeeper)."""
         return self._status
@@ -181,7 +261,18 @@ class LeaderElection:
     @property
     def is_leader(self) -> bool:
         """True only while elected, connected and within the lease."""
-        return self._client.state == KazooState.CONNECTED and self._status.is_leader_at(self._clock())
+        return (
+            self._client.state == KazooState.CONNECTED
+            and not self._disconnected
+            and self._status.is_leader_at(self._clock())
+        )
+
+    def fence(self) -> Fence | None:
+        """Our member node and epoch while we lead now (lease included), else None."""
+        node, epoch = self._node, self._epoch
+        if node is None or epoch is None or not self.is_leader:
+            return None
+        return Fence(f"{self._path}/{node}", epoch)
 
     def start(self) -> None:
         """Join the election; returns at once even if ZooKeeper is unreachable."""
@@ -190,7 +281,6 @@ class LeaderElection:
         self._started = True
         if self._acl == list(OPEN_ACL_UNSAFE):
             log.warning("no ACL given: any client that reaches ZooKeeper may create or delete election nodes")
-        self._track_negotiated_timeout()
         self._client.add_listener(self._on_connection_state)
         self._worker.start()
         self._client.start_async()
@@ -199,7 +289,12 @@ class LeaderElection:
     def resign(self, timeout: float = 10.0) -> bool:
         """Hand leadership to the next member and re-enrol at the tail.
 
-        Returns False when this participant was not leading.
+        Returns False when this participant was not leading, True once our
+        node is deleted (leadership handed over; re-enrolling at the tail is
+        the worker's next task). Raises ``TimeoutError`` when the worker did
+        not take the request up within ``timeout``: the request is then
+        withdrawn and will not happen later. Once taken up, it answers within
+        2 T more.
         """
         return self._ask(_Kind.RESIGN, timeout)
 
@@ -207,15 +302,41 @@ class LeaderElection:
         """Leave: end the term, delete the node, close the session.
 
         Deleting the node notifies the successor at once, so it leads within a
-        round trip instead of a session timeout.
+        round trip instead of a session timeout. If the worker cannot do it
+        within ``timeout`` (blocked in a ZooKeeper call), the session is closed
+        from this thread instead, which deletes the node just as fast; close
+        never raises for a timeout.
         """
         if not self._started:
-            self._client.stop()
-            self._client.close()
+            self._close_session()
             return
         if self._worker.is_alive():
-            self._ask(_Kind.CLOSE, timeout)
-            self._worker.join(timeout)
+            reply: Future[bool] = Future()
+            self._tasks.put(_Task(_Kind.CLOSE, reply=reply))
+            try:
+                reply.result(timeout)
+            except TimeoutError:
+                log.warning("election worker busy for %.1fs; closing the session directly", timeout)
+            except Exception:
+                log.exception("closing the election failed; closing the session directly")
+        self._close_session()
+        self._publish(replace(self._status, state=ElectionState.STOPPED, lease_deadline=None, reason="closed"))
+        self._worker.join(timeout)
+
+    def liveness(self) -> Liveness:
+        """Whether the worker makes progress: False once it went longer than
+        ``liveness_fraction`` of T within one task or timer without finishing
+        it or a ZooKeeper call, or when the worker thread died."""
+        limit = self._session_timeout * self._timings.liveness_fraction
+        if not self._started or self._session_closed:
+            return Liveness(True, 0.0, limit, "not running")
+        if not self._worker.is_alive():
+            return Liveness(False, 0.0, limit, "the election worker thread has ended")
+        busy = self._busy_since
+        stalled = 0.0 if busy is None else max(0.0, self._clock() - busy)
+        if stalled > limit:
+            return Liveness(False, stalled, limit, f"the election worker made no progress for {stalled:.1f}s")
+        return Liveness(True, stalled, limit)
 
     def participants(self) -> list[Participant]:
         """All members in election order, read live from ZooKeeper."""
@@ -240,9 +361,25 @@ class LeaderElection:
             )
         return result
 
-    # ------------------------------------------------- callbacks (enqueue only)
+    # ----------------------------------------- callbacks from kazoo's threads
 
     def _on_connection_state(self, state: KazooState) -> None:
+        """kazoo's event thread: must not block and never calls ZooKeeper.
+
+        A suspended or lost connection ends leadership here and now: the lease
+        goes (so no round trip begun before can renew it) and observers are
+        told at once, even while the worker is blocked in a call. The worker
+        then does the rest (callbacks, re-enrolment) in its turn.
+        """
+        if state == KazooState.CONNECTED:
+            self._disconnected = False
+        else:
+            self._disconnected = True
+            self._lease.cut(self._clock())
+            with self._publish_lock:
+                current = self._status
+                if current.state in (ElectionState.LEADER, ElectionState.FOLLOWER):
+                    self._publish(replace(current, state=ElectionState.SUSPENDED, lease_deadline=None))
         self._tasks.put(_Task(_Kind.CONNECTION, state))
 
     def _on_predecessor_event(self, event: WatchedEvent) -> None:
@@ -251,12 +388,30 @@ class LeaderElection:
     def _on_leader_record_event(self, event: WatchedEvent) -> None:
         self._tasks.put(_Task(_Kind.LEADER_RECORD, event))
 
+    def _negotiated(self, session_timeout: float) -> None:
+        """kazoo's connection thread, after each connect."""
+        if abs(session_timeout - self._session_timeout) > 0.001:
+            log.info("session timeout negotiated", extra={"session_timeout": session_timeout})
+        self._session_timeout = session_timeout
+
     def _ask(self, kind: _Kind, timeout: float) -> bool:
         if not self._worker.is_alive():
             raise RuntimeError("the election is not running")
         reply: Future[bool] = Future()
         self._tasks.put(_Task(kind, reply=reply))
-        return reply.result(timeout)
+        try:
+            return reply.result(timeout)
+        except TimeoutError:
+            if reply.cancel():
+                raise TimeoutError(
+                    f"{kind.value}: the election worker was busy for {timeout:.1f}s; request withdrawn, nothing done"
+                ) from None
+        # Already running: a resign is one delete (bounded by T) and the
+        # revocation callback, so its outcome comes well within 2 T.
+        try:
+            return reply.result(self._session_timeout * 2)
+        except TimeoutError:
+            raise TimeoutError(f"{kind.value} still running; its outcome is unknown") from None
 
     # ----------------------------------------------------------- the worker
 
@@ -266,6 +421,7 @@ class LeaderElection:
                 task = self._tasks.get(timeout=self._idle_timeout())
             except queue.Empty:
                 task = None
+            self._busy_since = self._clock()
             try:
                 if task is not None and not self._handle(task):
                     return
@@ -276,12 +432,13 @@ class LeaderElection:
                     task.reply.set_exception(exc)
             finally:
                 self._publish()
+                self._busy_since = None
 
     def _handle(self, task: _Task) -> bool:
         """Run one task; False when the worker should stop."""
         if task.kind is _Kind.CLOSE:
             self._close()
-            if task.reply is not None:
+            if task.reply is not None and task.reply.set_running_or_notify_cancel():
                 task.reply.set_result(True)
             return False
         if self._state is ElectionState.STOPPED:
@@ -297,27 +454,37 @@ class LeaderElection:
             self._refresh_leader_record()
         elif task.kind is _Kind.RESIGN:
             assert task.reply is not None
-            task.reply.set_result(self._resign())
+            if task.reply.set_running_or_notify_cancel():  # else withdrawn by a caller that gave up
+                task.reply.set_result(self._resign())
         else:
             self._check()
         return True
 
     def _idle_timeout(self) -> float | None:
-        deadlines = [d for d in (self._retry_at, self._next_renewal) if d is not None]
+        deadlines = [
+            d
+            for d in (self._retry_at, self._next_renewal, self._record_retry_at, self._publish_retry_at)
+            if d is not None
+        ]
         if not deadlines:
             return None
         return max(0.0, min(deadlines) - self._clock())
 
     def _on_timer(self) -> None:
         now = self._clock()
+        if self._publish_retry_at is not None and now >= self._publish_retry_at:
+            self._publish_retry_at = None  # _run publishes after every turn
         if self._retry_at is not None and now >= self._retry_at:
             self._retry_at = None
             self._check()
         elif self._next_renewal is not None and now >= self._next_renewal:
             self._renew_lease()
+        if self._record_retry_at is not None and now >= self._record_retry_at:
+            self._record_retry_at = None
+            self._write_leader_record()
 
     def _schedule_retry(self, exc: Exception) -> None:
-        self._backoff = min(max(0.1, self._backoff * 2), self._timings.max_backoff)
+        self._backoff = self._next_backoff(self._backoff)
         self._retry_at = self._clock() + self._backoff
         self._reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
         log.warning(
@@ -327,33 +494,99 @@ class LeaderElection:
             exc_info=not isinstance(exc, KazooException),
         )
 
+    def _next_backoff(self, previous: float) -> float:
+        return min(max(self._timings.initial_backoff, previous * 2), self._timings.max_backoff)
+
     # ------------------------------------------------------ state handling
+
+    def _set_state(
+        self,
+        state: ElectionState,
+        reason: str | None,
+        *,
+        ended_because: str | None = None,
+        epoch: int | None = None,
+    ) -> None:
+        """The one place the election state changes (Curator's ``setLeadership``).
+
+        Leaving LEADER ends the lease, the renewals and the pending leader
+        record, counts a transition, publishes, then tells ``on_revoked``
+        (``ended_because``). Entering LEADER (or a new ``epoch`` while
+        leading) records the grant, counts, publishes, then tells
+        ``on_elected``. Callbacks fire only on such a change. STOPPED is final.
+        """
+        old = self._state
+        if old is ElectionState.STOPPED:
+            return
+        self._reason = reason
+        if old is ElectionState.LEADER and (state is not ElectionState.LEADER or epoch != self._epoch):
+            ended = self._lease.revoke(self._clock())
+            self._next_renewal = None
+            self._record_pending = None
+            self._record_retry_at = None
+            self._leader = None
+            self._transitions += 1
+            self._state = state if state is not ElectionState.LEADER else ElectionState.FOLLOWER
+            # A leader can only have acted until its lease ran out.
+            ended_at = wall_time_of(ended, self._clock) if ended is not None else time.time()
+            why = ended_because or reason or state.value
+            deliberate = why in ("closed", "resigned")
+            log.log(
+                logging.INFO if deliberate else logging.WARNING,
+                "leadership ended",
+                extra={"epoch": self._epoch, "reason": why},
+            )
+            self._publish()
+            self._fire("on_revoked", self._on_revoked, why, ended_at)
+        if state is ElectionState.LEADER and self._state is not ElectionState.LEADER:
+            assert epoch is not None
+            self._epoch = epoch
+            self._state = ElectionState.LEADER
+            self._leader = LeaderInfo(self._identity.instance, self._identity.address, epoch)
+            self._transitions += 1
+            self._last_election_at = elected_at = time.time()
+            self._record_pending = epoch if self._track_leader else None
+            self._record_backoff = 0.0
+            self._publish()
+            log.info("elected leader", extra={"epoch": epoch, "node": self._node})
+            self._fire("on_elected", self._on_elected, epoch, elected_at)
+        else:
+            self._state = state
+
+    def _fire(self, name: str, callback: Callable[..., None] | None, *args: Any) -> None:
+        """Run a user callback; its failure is its own, never the election's."""
+        if callback is None:
+            return
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("%s callback failed", name)
 
     def _connection_changed(self, state: KazooState) -> None:
         if state == KazooState.SUSPENDED:
-            self._revoke("connection suspended")
-            self._state = ElectionState.SUSPENDED
-            self._reason = "connection to ZooKeeper suspended"
+            self._set_state(
+                ElectionState.SUSPENDED, "connection to ZooKeeper suspended", ended_because="connection suspended"
+            )
             log.warning("connection suspended; not leader until the session is confirmed")
         elif state == KazooState.LOST:
-            self._revoke("session expired")
+            self._set_state(ElectionState.CONNECTING, "session expired; re-enrolling", ended_because="session expired")
             self._forget_node()
-            self._state = ElectionState.CONNECTING
-            self._reason = "session expired; re-enrolling"
             log.warning("session lost; will re-enrol with a new node")
         else:
             self._check()
 
     def _check(self) -> None:
         """The leadership check: enrol if needed, then lead or watch the predecessor."""
-        if not self._client.connected:
-            return
         session = self._session_id()
+        if session is None:
+            return  # not connected; the connection listener queues a check when it is
         if self._node_stat is not None and self._node_stat.ephemeralOwner != session:
-            self._revoke("session expired")
-            self._forget_node()
+            self._drop_node("session expired")
         if self._node is None:
-            self._enrol(session)
+            self._enrol()
+            session = self._session_id()
+            if session is None:
+                return
         assert self._node is not None
         # One round trip, as in the textbook recipe: our node's owner and czxid
         # are known from its create, and the listing shows it still exists.
@@ -362,14 +595,11 @@ class LeaderElection:
         # server's stale view, and the round trip that may start a lease has
         # reached the ZooKeeper leader (as every renewal does).
         started = self._clock()
-        pending_sync = self._client.sync_async(self._path)
-        pending_members = self._client.get_children_async(self._path)
-        self._call(pending_sync)
-        members = election_order(self._call(pending_members))
+        members = self._synced_members()
+        members = self._delete_strays(members)
         position = next((i for i, m in enumerate(members) if m.name == self._node), None)
         if position is None:
-            self._revoke("member node deleted")
-            self._forget_node()
+            self._drop_node("member node deleted")
             self._tasks.put(_Task(_Kind.CHECK, "member node vanished"))
             return
         if position == 0:
@@ -379,6 +609,28 @@ class LeaderElection:
         self._backoff = 0.0
         self._retry_at = None
         self._reason = None
+        if self._record_pending is not None and self._record_retry_at is None:
+            self._write_leader_record()
+
+    def _synced_members(self) -> list[MemberName]:
+        pending_sync = self._client.sync_async(self._path)
+        pending_members = self._client.get_children_async(self._path)
+        self._call(pending_sync)
+        return election_order(self._call(pending_members))
+
+    def _delete_strays(self, members: list[MemberName]) -> list[MemberName]:
+        """Delete member nodes of ours other than our current one (left by a
+        create whose reply was lost): nobody could ever lead on them, and one
+        ahead of us would block the election."""
+        strays = [m for m in members if m.owner_uid == self._uid and m.name != self._node]
+        if not strays:
+            return members
+        pending = [(m, self._client.delete_async(self._child_path(m.name))) for m in strays]
+        for member, pending_delete in pending:
+            with contextlib.suppress(NoNodeError):
+                self._call(pending_delete)
+            log.warning("deleted a stray member node of ours", extra={"node": member.name})
+        return [m for m in members if m not in strays]
 
     def _try_lead(self, session: int, started: float) -> None:
         """Lead if our (lowest) node belongs to this session. The sync and
@@ -387,32 +639,18 @@ class LeaderElection:
         assert stat is not None
         if stat.ephemeralOwner != session:
             # Not ours after all: never lead on someone else's node.
-            self._revoke("lowest node owned by another session")
-            self._forget_node()
+            self._drop_node("lowest node owned by another session")
             self._tasks.put(_Task(_Kind.CHECK, "foreign lowest node"))
             return
-        self._lease.renew(started, self._lease_duration())
+        if not self._lease.renew(started, self._lease_duration()):
+            return  # the connection dropped meanwhile; its listener queued a check
         self._schedule_renewal()
         self._watched = None
-        if self._state is ElectionState.LEADER and self._epoch == stat.czxid:
-            return
-        self._epoch = stat.czxid
-        self._state = ElectionState.LEADER
-        self._leader = LeaderInfo(self._identity.instance, self._identity.address, stat.czxid)
-        self._transitions += 1
-        elected_at = time.time()
-        self._last_election_at = elected_at
-        self._publish()
-        if self._on_elected is not None:
-            self._on_elected(stat.czxid, elected_at)
-        log.info("elected leader", extra={"epoch": stat.czxid, "node": self._node})
-        try:
-            self._write_leader_record(stat.czxid)
-        except KazooException as exc:  # followers still find the leader in their own checks
-            log.warning("could not publish the leader record: %s", exc)
+        self._set_state(ElectionState.LEADER, None, epoch=stat.czxid)
 
     def _follow(self, predecessor: MemberName, lowest: MemberName) -> None:
-        self._revoke("a lower member exists")
+        if self._state is ElectionState.LEADER:
+            self._set_state(ElectionState.FOLLOWER, None, ended_because="a lower member exists")
         pending_leader = None if lowest == predecessor else self._client.get_async(self._child_path(lowest.name))
         try:
             data, stat = self._call(
@@ -425,7 +663,7 @@ class LeaderElection:
             self._tasks.put(_Task(_Kind.CHECK, "predecessor vanished"))
             return
         self._watched = predecessor.name
-        self._state = ElectionState.FOLLOWER
+        self._set_state(ElectionState.FOLLOWER, None)
         who = Identity.from_bytes(data)
         if who is not None:
             self._observe_leader(LeaderInfo(who.instance, who.address, stat.czxid))
@@ -434,78 +672,84 @@ class LeaderElection:
     def _renew_lease(self) -> None:
         """Leader only: a ``sync`` round trip through the ZooKeeper leader extends the lease."""
         self._next_renewal = None
-        if self._state is not ElectionState.LEADER or not self._client.connected:
+        session = self._session_id()
+        if self._state is not ElectionState.LEADER or session is None:
             return
         started = self._clock()
         self._call(self._client.sync_async(self._path))
         stat = self._call(self._client.exists_async(self._child_path(self._node)))
-        if stat is None or stat.ephemeralOwner != self._session_id():
+        if stat is None or stat.ephemeralOwner != session:
             self._check()
             return
-        self._lease.renew(started, self._lease_duration())
-        self._schedule_renewal()
+        if self._lease.renew(started, self._lease_duration()):
+            self._schedule_renewal()
 
     def _schedule_renewal(self) -> None:
         self._next_renewal = self._clock() + self._session_timeout * self._timings.renew_fraction
 
-    def _revoke(self, reason: str) -> None:
-        if self._state is not ElectionState.LEADER:
-            return
-        deadline = self._lease.deadline
-        now = self._clock()
-        self._lease.revoke()
-        self._next_renewal = None
-        self._state = ElectionState.FOLLOWER
-        self._leader = None
-        # A leader can only have acted until its lease ran out.
-        ended_at = wall_time_of(deadline, self._clock) if deadline is not None and deadline < now else time.time()
-        self._transitions += 1
-        deliberate = reason in ("closed", "resigned")
-        log.log(
-            logging.INFO if deliberate else logging.WARNING,
-            "leadership ended",
-            extra={"epoch": self._epoch, "reason": reason},
-        )
-        self._publish()
-        if self._on_revoked is not None:
-            self._on_revoked(reason, ended_at)
-
     def _resign(self) -> bool:
         if not self.is_leader:
             return False
-        self._revoke("resigned")
+        self._set_state(ElectionState.FOLLOWER, None, ended_because="resigned")
         self._delete_own_node()
-        self._check()
+        # Handed over: the successor is notified. Re-enrolling at the tail is
+        # the next task; whether it succeeds (or is retried) does not change
+        # the answer, and the caller need not wait for it.
+        self._tasks.put(_Task(_Kind.CHECK, "re-enrol after resigning"))
         return True
 
     def _close(self) -> None:
-        self._revoke("closed")
+        self._set_state(ElectionState.STOPPED, "closed", ended_because="closed")
         try:
             if self._client.connected:
                 self._delete_own_node()
         except KazooException as exc:
             log.warning("could not delete member node on close: %s", exc)
-        self._state = ElectionState.STOPPED
-        self._reason = "closed"
+        self._close_session()
+
+    def _close_session(self) -> None:
+        """Stop and close the client once, from whichever thread gets here first.
+        Closing the session deletes our ephemeral node on the server at once."""
+        with self._session_lock:
+            if self._session_closed:
+                return
+            self._session_closed = True
+        self._disconnected = True
+        self._lease.cut(self._clock())
         self._client.remove_listener(self._on_connection_state)
-        self._client.stop()
-        self._client.close()
+        try:
+            self._client.stop()
+            self._client.close()
+        except Exception:
+            log.exception("closing the ZooKeeper client failed")
 
     # ------------------------------------------------------- znode helpers
 
-    def _enrol(self, session: int) -> None:
-        """Find this participant's node for this session, or create it.
+    def _enrol(self) -> None:
+        """Find this participant's node for the current session, or create it.
 
         Runs under kazoo's retry: a ``create`` cut off by a connection loss may
-        have happened, so every attempt first looks for our uid.
+        have happened, so every attempt first syncs, then looks for our uid.
         """
         self._call(self._client.ensure_path_async(self._path, acl=self._acl))
-        retry = KazooRetry(max_tries=5, delay=0.1, backoff=2, max_delay=1.0, ignore_expire=False)
-        self._node, self._node_stat = retry(self._find_or_create, session)
+        retry = KazooRetry(
+            max_tries=self._timings.enrol_tries,
+            delay=self._timings.initial_backoff,
+            backoff=2,
+            max_delay=1.0,
+            ignore_expire=False,
+        )
+        self._node, self._node_stat = retry(self._find_or_create)
         log.info("enrolled", extra={"node": self._node})
 
-    def _find_or_create(self, session: int) -> tuple[str, ZnodeStat]:
-        for member in election_order(self._call(self._client.get_children_async(self._path))):
+    def _find_or_create(self) -> tuple[str, ZnodeStat]:
+        # The session is read per attempt: a retry may run under a new one.
+        session = self._session_id()
+        if session is None:
+            raise ConnectionLoss("not connected")
+        # Synced, so that a create whose reply was lost shows here even if we
+        # reconnected to a server that had not applied it yet.
+        for member in self._synced_members():
             if member.owner_uid != self._uid:
                 continue
             try:
@@ -534,35 +778,56 @@ class LeaderElection:
             self._call(self._client.delete_async(self._child_path(self._node)))
         self._forget_node()
 
+    def _drop_node(self, why: str) -> None:
+        """Our node is gone or not this session's: step down and forget it."""
+        connected = self._client.connected and not self._disconnected
+        self._set_state(ElectionState.FOLLOWER if connected else ElectionState.CONNECTING, why, ended_because=why)
+        self._forget_node()
+
     def _forget_node(self) -> None:
         self._node = None
         self._node_stat = None
         self._watched = None
-        if self._state is not ElectionState.STOPPED:
-            self._state = ElectionState.CONNECTING if not self._client.connected else ElectionState.FOLLOWER
 
-    def _write_leader_record(self, epoch: int) -> None:
-        """Publish ourselves as leader on the election path, fenced by epoch."""
-        if not self._track_leader:
+    def _write_leader_record(self) -> None:
+        """Publish ourselves as leader on the election path, fenced by epoch;
+        retried with back-off until it holds or we stop leading."""
+        epoch = self._record_pending
+        if epoch is None or self._state is not ElectionState.LEADER:
+            self._record_pending = None
             return
-        record = LeaderInfo(self._identity.instance, self._identity.address, epoch)
-        for _ in range(5):
+        try:
+            written = self._put_leader_record(LeaderInfo(self._identity.instance, self._identity.address, epoch))
+        except KazooException as exc:
+            log.warning("could not publish the leader record: %s", exc)
+            written = False
+        if written:
+            self._record_pending = None
+            self._record_backoff = 0.0
+            return
+        self._record_backoff = self._next_backoff(self._record_backoff)
+        self._record_retry_at = self._clock() + self._record_backoff
+
+    def _put_leader_record(self, record: LeaderInfo) -> bool:
+        for _ in range(self._timings.record_tries):
             data, stat = self._call(self._client.get_async(self._path))
-            current = _decode_leader_record(data)
-            if current is not None and current.epoch >= epoch:
-                return
+            current = leader_record.decode(data)
+            if current is not None and current.epoch >= record.epoch:
+                return True
             try:
-                self._call(self._client.set_async(self._path, _encode_leader_record(record), version=stat.version))
-                return
+                self._call(self._client.set_async(self._path, leader_record.encode(record), version=stat.version))
+                return True
             except BadVersionError:
                 continue
+        log.warning("leader record changed under us %d times; retrying later", self._timings.record_tries)
+        return False
 
     def _refresh_leader_record(self) -> None:
         """Followers: read (and keep watching) the leader record."""
         if not self._track_leader or self._state is not ElectionState.FOLLOWER or not self._client.connected:
             return
         data, _ = self._call(self._client.get_async(self._path, watch=self._on_leader_record_event))
-        record = _decode_leader_record(data)
+        record = leader_record.decode(data)
         if record is not None:
             self._observe_leader(record)
 
@@ -577,53 +842,45 @@ class LeaderElection:
         return f"{self._path}/{name}"
 
     def _call(self, pending: Any) -> Any:
-        """Wait for an async kazoo call, bounded by the session timeout."""
+        """Wait for an async kazoo call, bounded by the session timeout.
+
+        Each call that ends, answered or not, is progress for :meth:`liveness`:
+        a worker waiting on a slow ensemble is healthy, a wedged one is not."""
+        self._busy_since = self._clock()
         try:
             return pending.get(timeout=self._session_timeout)
         except self._client.handler.timeout_exception as exc:
             raise OperationTimeoutError(f"no reply within {self._session_timeout:.1f}s") from exc
+        finally:
+            self._busy_since = self._clock()
 
-    def _session_id(self) -> int:
+    def _session_id(self) -> int | None:
+        """Our session id, or ``None`` when not connected. A connection that
+        drops between two reads leaves ``client_id`` empty: that is never a
+        session (id 0 would make our own node look foreign)."""
+        if not self._client.connected:
+            return None
         client_id = self._client.client_id
-        return int(client_id[0]) if client_id else 0
+        if not client_id or not client_id[0]:
+            return None
+        return int(client_id[0])
 
     def _lease_duration(self) -> float:
         return self._session_timeout * self._timings.lease_fraction
 
-    def _track_negotiated_timeout(self) -> None:
-        """Learn the session timeout the server granted (it may clamp ours).
-
-        kazoo computes it in ``ConnectionHandler._connect`` (which returns
-        read_timeout = 2/3 of it) but does not keep it; wrap that method on our
-        own client's connection. Without it (another kazoo), the requested
-        timeout is used and a warning is logged.
-        """
-        connection = getattr(self._client, "_connection", None)
-        original = getattr(connection, "_connect", None)
-        if original is None:
-            log.warning("cannot learn the negotiated session timeout; assuming the requested one")
-            return
-
-        def connect(*args: Any, **kwargs: Any) -> Any:
-            read_timeout, connect_timeout = original(*args, **kwargs)
-            negotiated = read_timeout * 1.5 / 1000.0
-            if abs(negotiated - self._session_timeout) > 0.001:
-                log.info("session timeout negotiated", extra={"session_timeout": negotiated})
-            self._session_timeout = negotiated
-            return read_timeout, connect_timeout
-
-        connection._connect = connect  # type: ignore[union-attr]
-
     # ------------------------------------------------------------ snapshot
 
     def _snapshot(self) -> Status:
-        connected = self._state in (ElectionState.LEADER, ElectionState.FOLLOWER)
+        state = ElectionState.STOPPED if self._session_closed else self._state
+        if self._disconnected and state in (ElectionState.LEADER, ElectionState.FOLLOWER):
+            state = ElectionState.SUSPENDED  # the listener saw it; the worker has not caught up yet
+        connected = state in (ElectionState.LEADER, ElectionState.FOLLOWER)
         return Status(
-            state=self._state,
+            state=state,
             instance=self._identity.instance,
             epoch=self._epoch if connected else None,
             leader=self._leader if connected else None,
-            lease_deadline=self._lease.deadline if self._state is ElectionState.LEADER else None,
+            lease_deadline=self._lease.deadline if state is ElectionState.LEADER else None,
             enrolled=self._node is not None and connected,
             node=self._node,
             session_timeout=self._session_timeout,
@@ -633,26 +890,22 @@ class LeaderElection:
             election_notifications=self._notifications,
         )
 
-    def _publish(self) -> None:
-        status = self._snapshot()
-        if status == self._status:
-            return
-        self._status = status
-        if self._on_status is not None:
-            try:
-                self._on_status(status)
-            except Exception:
-                log.exception("status observer failed")
-
-
-def _encode_leader_record(record: LeaderInfo) -> bytes:
-    return json.dumps(asdict(record), separators=(",", ":")).encode()
-
-
-def _decode_leader_record(data: bytes | None) -> LeaderInfo | None:
-    """The election path's data; ``None`` when empty or not ours."""
-    try:
-        raw = json.loads(data or b"")
-        return LeaderInfo(str(raw["instance"]), str(raw["address"]), int(raw["epoch"]))
-    except (ValueError, KeyError, TypeError):
-        return None
+    def _publish(self, status: Status | None = None) -> None:
+        """Make ``status`` (default: the current one) the snapshot and tell the
+        observer; an observer that failed is offered it again after a back-off."""
+        with self._publish_lock:
+            status = status or self._snapshot()
+            if status == self._status and self._published:
+                return
+            self._status = status
+            self._published = False
+            if self._on_status is not None:
+                try:
+                    self._on_status(status)
+                except Exception:
+                    log.exception("status observer failed; will offer the status again")
+                    self._publish_backoff = self._next_backoff(self._publish_backoff)
+                    self._publish_retry_at = self._clock() + self._publish_backoff
+                    return
+            self._published = True
+            self._publish_backoff = 0.0

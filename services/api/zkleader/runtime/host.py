@@ -35,7 +35,7 @@ def make_client(settings: Settings) -> KazooClient:
 class ElectionHost:
     """Runs the election, records terms and publishes the shared snapshot."""
 
-    def __init__(self, settings: Settings, paths: RuntimePaths) -> None:
+    def __init__(self, settings: Settings, paths: RuntimePaths, client: KazooClient | None = None) -> None:
         self._settings = settings
         self._paths = paths
         self._history = TermHistory(snapshot.inherited_history(paths.snapshot))
@@ -43,7 +43,7 @@ class ElectionHost:
         self._pid = os.getpid()
         self._pid_start = snapshot.process_start(self._pid)
         self._election = LeaderElection(
-            make_client(settings),
+            client or make_client(settings),
             settings.election_path,
             Identity(settings.instance_id, settings.advertised_address, time.time()),
             acl=election_acl(settings.credentials),
@@ -92,5 +92,9 @@ class ElectionHost:
         if op == "participants":
             return [asdict(p) for p in self._election.participants()]
         if op == "resign":
-            return self._election.resign()
+            # Wait T for the worker to take it up, then at most 2 T for the
+            # delete: the caller's control timeout (4 T) outlasts both.
+            return self._election.resign(timeout=self._election.status.session_timeout)
+        if op == "liveness":
+            return self._election.liveness().to_json()
         raise ValueError(f"unknown operation {op!r}")

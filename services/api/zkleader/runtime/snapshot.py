@@ -2,8 +2,9 @@
 
 Written atomically (write, then rename) by the process that runs the
 election on every change; read by whichever worker serves a request. The
-lease deadline is stored on the monotonic clock, which all processes of the
-host share, so a reader decides leadership itself at read time.
+lease deadline is stored on the lease clock (``CLOCK_BOOTTIME``), which all
+processes of the host share, so a reader decides leadership itself at read
+time. The status itself is encoded by :class:`~zkleader.election.Status`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..election import ElectionState, LeaderInfo, Status, Term
+from ..election import Status, Term
 from ..election.lease import wall_time_of
 
 
@@ -49,19 +50,8 @@ def encode(state: SharedState) -> bytes:
     raw: dict[str, Any] = {
         "pid": state.pid,
         "pidStart": state.pid_start,
-        "state": s.state.value,
-        "instance": s.instance,
-        "epoch": s.epoch,
-        "leader": None if s.leader is None else vars(s.leader),
-        "leaseDeadline": s.lease_deadline,
+        **s.to_json(),
         "leaseExpiresAt": None if s.lease_deadline is None else wall_time_of(s.lease_deadline),
-        "enrolled": s.enrolled,
-        "node": s.node,
-        "sessionTimeout": s.session_timeout,
-        "reason": s.reason,
-        "transitions": s.transitions,
-        "lastElectionAt": s.last_election_at,
-        "electionNotifications": s.election_notifications,
         "history": [t.to_json() for t in state.history],
     }
     return json.dumps(raw, separators=(",", ":")).encode()
@@ -69,23 +59,8 @@ def encode(state: SharedState) -> bytes:
 
 def decode(data: bytes) -> SharedState:
     raw = json.loads(data)
-    leader = raw.get("leader")
-    status = Status(
-        state=ElectionState(raw["state"]),
-        instance=raw["instance"],
-        epoch=raw["epoch"],
-        leader=None if leader is None else LeaderInfo(**leader),
-        lease_deadline=raw["leaseDeadline"],
-        enrolled=raw["enrolled"],
-        node=raw["node"],
-        session_timeout=raw["sessionTimeout"],
-        reason=raw["reason"],
-        transitions=raw["transitions"],
-        last_election_at=raw["lastElectionAt"],
-        election_notifications=raw["electionNotifications"],
-    )
     return SharedState(
-        status,
+        Status.from_json(raw),
         [Term.from_json(t) for t in raw["history"]],
         int(raw["pid"]),
         raw.get("pidStart"),

@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
-import os
-
-from ..election import ElectionState, Participant, Status, Term
+from ..election import ElectionState, Liveness, Participant, Status, Term
 from . import control, snapshot
 from .paths import RuntimePaths
 
 
 class SharedView:
-    """Reads the snapshot file (re-parsed only when it was replaced) and asks
-    the participant's process over the control socket for live operations."""
+    """Reads the snapshot file on every request and asks the participant's
+    process over the control socket for live operations.
+
+    The file is about 1 KB; re-reading it costs far less than being wrong. A
+    cache keyed on ``(st_ino, st_mtime_ns)`` would be: ``mkstemp`` can reuse
+    the inode that ``os.replace`` just freed within one coarse mtime tick, and
+    a reader would keep serving an older LEADER snapshot.
+    """
 
     def __init__(self, paths: RuntimePaths, instance: str, session_timeout: float) -> None:
         self._paths = paths
         self._instance = instance
         self._session_timeout = session_timeout
-        self._cached_key: tuple[int, int] | None = None
-        self._cached: snapshot.SharedState | None = None
 
     def _state(self) -> snapshot.SharedState | None:
-        try:
-            st = os.stat(self._paths.snapshot)
-        except FileNotFoundError:
-            return None
-        key = (st.st_ino, st.st_mtime_ns)
-        if key != self._cached_key:
-            self._cached = snapshot.read(self._paths.snapshot)
-            self._cached_key = key
-        return self._cached
+        return snapshot.read(self._paths.snapshot)
 
     def status(self) -> Status:
         shared = self._state()
         if shared is None:
-            return self._placeholder("election not started yet")
+            return Status.placeholder(self._instance, self._session_timeout, "election not started yet")
         if shared.status.state is not ElectionState.STOPPED and not shared.owner_alive():
-            return self._placeholder("election participant process ended; another worker is taking over")
+            return Status.placeholder(
+                self._instance,
+                self._session_timeout,
+                "election participant process ended; another worker is taking over",
+            )
         return shared.status
 
     def history(self) -> list[Term]:
@@ -48,17 +46,17 @@ class SharedView:
         return [Participant(**p) for p in raw]
 
     def resign(self) -> bool:
-        return bool(control.request(self._paths.control_socket, "resign", self._session_timeout * 3))
+        return bool(control.request(self._paths.control_socket, "resign", self._session_timeout * 4))
 
-    def _placeholder(self, reason: str) -> Status:
-        return Status(
-            state=ElectionState.CONNECTING,
-            instance=self._instance,
-            epoch=None,
-            leader=None,
-            lease_deadline=None,
-            enrolled=False,
-            node=None,
-            session_timeout=self._session_timeout,
-            reason=reason,
-        )
+    def liveness(self) -> Liveness:
+        """The participant's own verdict; a live participant process that does
+        not answer is not alive either. No participant (starting, or a worker
+        taking over) is not a reason to restart the container."""
+        try:
+            raw = control.request(self._paths.control_socket, "liveness", min(1.0, self._session_timeout))
+        except control.ControlUnavailable as exc:
+            shared = self._state()
+            if shared is not None and shared.status.state is not ElectionState.STOPPED and shared.owner_alive():
+                return Liveness(False, 0.0, self._session_timeout, f"the participant does not answer: {exc}")
+            return Liveness(True, 0.0, self._session_timeout, "no participant runs in this container yet")
+        return Liveness.from_json(raw)

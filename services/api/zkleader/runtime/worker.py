@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ..config import Settings
@@ -22,6 +23,7 @@ _guard = threading.Lock()
 _host: ElectionHost | None = None
 _lock: ParticipantLock | None = None
 _exiting = False
+_RETRY_FIRST, _RETRY_MAX = 0.5, 10.0  # seconds between attempts to start a participant that failed
 
 
 def start(settings: Settings, worker_alive: Callable[[], bool]) -> None:
@@ -32,16 +34,38 @@ def start(settings: Settings, worker_alive: Callable[[], bool]) -> None:
     paths.ensure()
     _lock = ParticipantLock(paths.lock)
 
-    def become_participant() -> None:
+    def try_to_become_participant() -> bool:
+        """True when done: running, or no longer wanted here."""
         global _host
         with _guard:
             if _exiting or not worker_alive():
-                return
-            _host = ElectionHost(settings, paths)
-            _host.start()
+                return True
+            host = None
+            try:
+                host = ElectionHost(settings, paths)
+                host.start()
+            except Exception:
+                log.exception("could not start the election participant; retrying")
+                if host is not None:
+                    try:
+                        host.close()
+                    except Exception:
+                        log.exception("cleaning up the failed participant failed")
+                return False
+            _host = host
+            return True
+
+    def become_participant() -> None:
+        # We hold the lock: nobody else in this container will run the
+        # participant, so keep trying (with back-off) until it runs.
+        delay = _RETRY_FIRST
+        while not try_to_become_participant():
+            time.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
 
     if _lock.try_acquire():
-        become_participant()
+        if not try_to_become_participant():
+            threading.Thread(target=become_participant, name="participant-retry", daemon=True).start()
     else:
         log.info("another worker runs the election participant; standing by")
         _lock.acquire_in_background(become_participant)

@@ -1,5 +1,6 @@
 """The HTTP face of one instance (Flask application factory)."""
 
-from .app import ElectionView, create_app
+from .app import create_app
+from .view import ElectionView
 
 __all__ = ["ElectionView", "create_app"]

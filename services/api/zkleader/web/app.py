@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from flask import Flask
 
-from ..election import Participant, Status, Term
 from .errors import register_error_handlers
 from .metrics import ElectionCollector, make_registry
 from .routes import build_blueprint
-
-
-class ElectionView(Protocol):
-    """What the web layer may ask about this instance's participant.
-
-    ``status`` and ``history`` answer from memory and never wait on ZooKeeper;
-    ``participants`` and ``resign`` may. Whether the instance may act as
-    leader is ``status().is_leader_at(now)``, decided at read time.
-    """
-
-    def status(self) -> Status: ...
-
-    def history(self) -> list[Term]: ...
-
-    def participants(self) -> list[Participant]: ...
-
-    def resign(self) -> bool: ...
+from .view import ElectionView
 
 
 def create_app(view: ElectionView, *, admin_token: str | None) -> Flask:

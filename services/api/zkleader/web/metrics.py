@@ -15,11 +15,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ..election import ElectionState
+from .view import ElectionView
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
-
-    from .app import ElectionView
 
 
 class ElectionCollector(Collector):
@@ -31,7 +30,7 @@ class ElectionCollector(Collector):
         yield GaugeMetricFamily(
             "zkleader_is_leader",
             "1 while this instance may act as leader.",
-            value=float(status.is_leader_at(time.monotonic())),
+            value=float(status.is_leader_now()),
         )
         yield GaugeMetricFamily(
             "zkleader_epoch",

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import hmac
-import time
-from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from ..election import ElectionState
+from ..election.lease import now as lease_clock
 from .errors import error_response
-
-if TYPE_CHECKING:
-    from .app import ElectionView
+from .view import ElectionView
 
 
 def build_blueprint(view: ElectionView, admin_token: str | None, registry: CollectorRegistry) -> Blueprint:
@@ -23,8 +20,8 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
     @bp.get("/leader")
     def leader() -> ResponseReturnValue:
         status = view.status()
-        now = time.monotonic()
-        is_leader = status.is_leader_at(now)
+        instant = lease_clock()  # one read decides both fields
+        is_leader = status.is_leader_at(instant)
         return jsonify(
             {
                 "isLeader": is_leader,
@@ -35,7 +32,7 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
                 if status.leader is None
                 else {"instance": status.leader.instance, "address": status.leader.address},
                 # Seconds this leader may still act without renewing; null when not leading.
-                "leaseRemaining": round(status.lease_deadline - now, 3)
+                "leaseRemaining": round(status.lease_deadline - instant, 3)
                 if is_leader and status.lease_deadline is not None
                 else None,
             }
@@ -67,7 +64,12 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
 
     @bp.get("/health/live")
     def live() -> ResponseReturnValue:
-        return jsonify({"status": "ok"})
+        """Fails when the election worker is wedged (Patroni's liveness, client-go's
+        HealthzAdaptor): a restart is then the only way out. Not being leader,
+        or ZooKeeper being away, is readiness, not liveness."""
+        liveness = view.liveness()
+        body = {"status": "ok" if liveness.alive else "stalled", **liveness.to_json()}
+        return jsonify(body), 200 if liveness.alive else 503
 
     @bp.get("/health/ready")
     def ready() -> ResponseReturnValue:

@@ -1,0 +1,370 @@
+"""An in-memory ZooKeeper and a fault-injecting kazoo client for millisecond tests.
+
+Modelled on Patroni's ``MockKazooClient``: just enough of kazoo's surface for
+:class:`~zkleader.election.LeaderElection` (the ``*_async`` calls it makes,
+connection states, listeners, one-shot watches, ``client_id``), over a tree
+that several clients can share, with hooks to inject what a real network does:
+
+* ``hook(op, path)`` runs before every call on the caller's thread; it may
+  block (a worker stuck inside a ZooKeeper call) or raise (a failed call);
+* ``lose_create_replies``: the create commits on the server but the caller
+  gets ``ConnectionLoss``; with ``lagging_creates`` the new node is also
+  invisible to reads until the next ``sync`` (a follower that has not yet
+  applied it);
+* ``none_client_id_reads``: ``client_id`` reads as ``None`` that many times
+  while ``connected`` still says True (the connection dropping between two
+  reads);
+* ``suspend()``, ``reconnect()``, ``expire()`` drive the connection states.
+
+Listeners and watches fire synchronously on the thread that caused them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kazoo.client import KazooState
+from kazoo.exceptions import (
+    BadVersionError,
+    ConnectionLoss,
+    NodeExistsError,
+    NoNodeError,
+    NotEmptyError,
+)
+from kazoo.protocol.states import EventType, WatchedEvent, ZnodeStat
+
+Hook = Callable[[str, str], None]
+
+
+class FakeTimeout(Exception):
+    """What ``.get(timeout)`` raises when a result never came (kazoo's handler timeout)."""
+
+
+class FakeHandler:
+    timeout_exception = FakeTimeout
+
+
+class Result:
+    """A finished kazoo ``IAsyncResult``: a value or an exception."""
+
+    def __init__(self, value: Any = None, exc: BaseException | None = None) -> None:
+        self._value = value
+        self._exc = exc
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if self._exc is not None:
+            raise self._exc
+        return self._value
+
+
+@dataclass
+class Node:
+    data: bytes
+    owner: int
+    czxid: int
+    mzxid: int
+    version: int = 0
+    cversion: int = 0
+    data_watches: list[Callable[[WatchedEvent], None]] = field(default_factory=list)
+    child_watches: list[Callable[[WatchedEvent], None]] = field(default_factory=list)
+
+    def stat(self, children: int) -> ZnodeStat:
+        return ZnodeStat(
+            self.czxid, self.mzxid, 0, 0, self.version, self.cversion, 0, self.owner, len(self.data), children, 0
+        )
+
+
+class FakeZooKeeper:
+    """The shared tree: nodes, zxids, session ids."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.nodes: dict[str, Node] = {"/": Node(b"", 0, 0, 0)}
+        self._zxid = itertools.count(1)
+        self._sessions = itertools.count(0x1000)
+        self.lagging: set[str] = set()
+
+    def new_session(self) -> int:
+        return next(self._sessions)
+
+    def zxid(self) -> int:
+        return next(self._zxid)
+
+    def children(self, path: str, *, synced: bool) -> list[str]:
+        prefix = path.rstrip("/") + "/"
+        return [
+            p[len(prefix) :]
+            for p in self.nodes
+            if p.startswith(prefix) and "/" not in p[len(prefix) :] and (synced or p not in self.lagging)
+        ]
+
+    def end_session(self, session: int) -> list[Callable[[], None]]:
+        """Delete a session's ephemeral nodes; returns the watch notifications to fire."""
+        fire: list[Callable[[], None]] = []
+        for path in [p for p, n in self.nodes.items() if n.owner == session]:
+            fire.extend(self.delete(path))
+        return fire
+
+    def delete(self, path: str) -> list[Callable[[], None]]:
+        node = self.nodes.pop(path)
+        self.lagging.discard(path)
+        parent = self.nodes.get(_parent(path))
+        if parent is not None:
+            parent.cversion += 1
+        fire = [_notify(w, EventType.DELETED, path) for w in node.data_watches]
+        if parent is not None:
+            fire += [_notify(w, EventType.CHILD, _parent(path)) for w in parent.child_watches]
+            parent.child_watches.clear()
+        return fire
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def _notify(watch: Callable[[WatchedEvent], None], kind: str, path: str) -> Callable[[], None]:
+    return lambda: watch(WatchedEvent(kind, KazooState.CONNECTED, path))
+
+
+class FakeKazooClient:
+    """A kazoo client over a :class:`FakeZooKeeper`, with fault hooks."""
+
+    def __init__(self, server: FakeZooKeeper | None = None, timeout: float = 4.0) -> None:
+        self.server = server or FakeZooKeeper()
+        self._session_timeout = int(timeout * 1000)
+        self.handler = FakeHandler()
+        self.state = KazooState.LOST
+        self._session: int | None = None
+        self._listeners: list[Callable[[KazooState], Any]] = []
+        self.hook: Hook | None = None
+        self.lose_create_replies = 0
+        self.lagging_creates = False
+        self.none_client_id_reads = 0
+        self.synced = False
+        self.started = False
+        self.stopped = False
+        self.calls: list[tuple[str, str]] = []
+        self._stopped = threading.Event()  # as kazoo's: set until started
+        self._stopped.set()
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.state == KazooState.CONNECTED)
+
+    @property
+    def client_id(self) -> tuple[int, bytes] | None:
+        if self.none_client_id_reads > 0:
+            self.none_client_id_reads -= 1
+            return None
+        return None if self._session is None else (self._session, b"password")
+
+    def add_listener(self, listener: Callable[[KazooState], Any]) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[KazooState], Any]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def start_async(self) -> Result:
+        self.started = True
+        self._stopped.clear()
+        self._session = self.server.new_session()
+        self._set_state(KazooState.CONNECTED)
+        return Result(True)
+
+    def start(self, timeout: float = 15) -> None:
+        self.start_async()
+
+    def stop(self) -> None:
+        """Graceful close: the session ends, its ephemeral nodes go at once."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self._session is not None:
+            with self.server.lock:
+                fire = self.server.end_session(self._session)
+            for notify in fire:
+                notify()
+            self._session = None
+        self._set_state(KazooState.LOST)
+
+    def close(self) -> None:
+        pass
+
+    def suspend(self) -> None:
+        self._set_state(KazooState.SUSPENDED)
+
+    def reconnect(self) -> None:
+        self.synced = False
+        self._set_state(KazooState.CONNECTED)
+
+    def expire(self) -> None:
+        """The server expires the session; kazoo reports LOST, then connects with a new one."""
+        assert self._session is not None
+        with self.server.lock:
+            fire = self.server.end_session(self._session)
+        for notify in fire:
+            notify()
+        self._session = None
+        self._set_state(KazooState.LOST)
+        self._session = self.server.new_session()
+        self.synced = False
+        self._set_state(KazooState.CONNECTED)
+
+    def _set_state(self, state: KazooState) -> None:
+        self.state = state
+        for listener in list(self._listeners):
+            listener(state)
+
+    # ----------------------------------------------------------- operations
+
+    def _enter(self, op: str, path: str) -> None:
+        self.calls.append((op, path))
+        if self.hook is not None:
+            self.hook(op, path)
+        if self.state != KazooState.CONNECTED or self._session is None:
+            raise ConnectionLoss(f"{op} {path}: not connected")
+
+    def _run(self, op: str, path: str, body: Callable[[], Any]) -> Result:
+        try:
+            self._enter(op, path)
+            with self.server.lock:
+                value, fire = body()
+        except Exception as exc:  # noqa: BLE001 - handed to the caller as kazoo does
+            return Result(exc=exc)
+        for notify in fire:
+            notify()
+        return Result(value)
+
+    def sync_async(self, path: str) -> Result:
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            self.synced = True
+            self.server.lagging.clear()
+            return path, []
+
+        return self._run("sync", path, body)
+
+    def get_children_async(self, path: str, watch: Callable[[WatchedEvent], None] | None = None) -> Result:
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            node = self._node(path)
+            if watch is not None:
+                node.child_watches.append(watch)
+            return self.server.children(path, synced=self.synced), []
+
+        return self._run("get_children", path, body)
+
+    def get_async(self, path: str, watch: Callable[[WatchedEvent], None] | None = None) -> Result:
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            node = self._node(path)
+            if watch is not None:
+                node.data_watches.append(watch)
+            return (node.data, node.stat(len(self.server.children(path, synced=True)))), []
+
+        return self._run("get", path, body)
+
+    def exists_async(self, path: str, watch: Callable[[WatchedEvent], None] | None = None) -> Result:
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            node = self.server.nodes.get(path)
+            if node is None or (path in self.server.lagging and not self.synced):
+                return None, []
+            if watch is not None:
+                node.data_watches.append(watch)
+            return node.stat(len(self.server.children(path, synced=True))), []
+
+        return self._run("exists", path, body)
+
+    def create_async(
+        self,
+        path: str,
+        value: bytes = b"",
+        acl: Any = None,
+        ephemeral: bool = False,
+        sequence: bool = False,
+        makepath: bool = False,
+        include_data: bool = False,
+    ) -> Result:
+        lose = self.lose_create_replies > 0
+        if lose:
+            self.lose_create_replies -= 1
+
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            parent = self._node(_parent(path))
+            name = path
+            if sequence:
+                name = f"{path}{parent.cversion:010d}"
+            if name in self.server.nodes:
+                raise NodeExistsError(name)
+            zxid = self.server.zxid()
+            assert self._session is not None
+            node = Node(value, self._session if ephemeral else 0, zxid, zxid)
+            self.server.nodes[name] = node
+            parent.cversion += 1
+            fire = [_notify(w, EventType.CHILD, _parent(name)) for w in parent.child_watches]
+            parent.child_watches.clear()
+            if lose and self.lagging_creates:
+                self.server.lagging.add(name)
+                self.synced = False
+            return ((name, node.stat(0)) if include_data else name), fire
+
+        result = self._run("create", path, body)
+        if lose:
+            try:
+                result.get()
+            except Exception as exc:  # noqa: BLE001 - the create itself failed: report that
+                return Result(exc=exc)
+            return Result(exc=ConnectionLoss("reply lost after the create committed"))
+        return result
+
+    def delete_async(self, path: str, version: int = -1) -> Result:
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            node = self._node(path)
+            if version != -1 and node.version != version:
+                raise BadVersionError(path)
+            if self.server.children(path, synced=True):
+                raise NotEmptyError(path)
+            return True, self.server.delete(path)
+
+        return self._run("delete", path, body)
+
+    def set_async(self, path: str, value: bytes, version: int = -1) -> Result:
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            node = self._node(path)
+            if version != -1 and node.version != version:
+                raise BadVersionError(path)
+            node.data = value
+            node.version += 1
+            node.mzxid = self.server.zxid()
+            fire = [_notify(w, EventType.CHANGED, path) for w in node.data_watches]
+            node.data_watches.clear()
+            return node.stat(0), fire
+
+        return self._run("set", path, body)
+
+    def ensure_path_async(self, path: str, acl: Any = None) -> Result:
+        def body() -> tuple[Any, list[Callable[[], None]]]:
+            parts = [p for p in path.split("/") if p]
+            for i in range(1, len(parts) + 1):
+                sub = "/" + "/".join(parts[:i])
+                if sub not in self.server.nodes:
+                    zxid = self.server.zxid()
+                    self.server.nodes[sub] = Node(b"", 0, zxid, zxid)
+                    self.server.nodes[_parent(sub)].cversion += 1
+            return True, []
+
+        return self._run("ensure_path", path, body)
+
+    def get_children(self, path: str) -> list[str]:
+        names: list[str] = self.get_children_async(path).get()
+        return names
+
+    def _node(self, path: str) -> Node:
+        node = self.server.nodes.get(path)
+        if node is None or (path in self.server.lagging and not self.synced):
+            raise NoNodeError(path)
+        return node
