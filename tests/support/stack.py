@@ -158,13 +158,10 @@ def transition_after(terms: list[TermRecord], fault_at: float) -> dict[str, Any]
 
 def sole_leader(stack: StackClient, instances: list[str] | None = None) -> tuple[str, dict[str, Any]]:
     """Assert exactly one of ``instances`` leads and every one agrees (the one
-    definition: :func:`zkleader.ops.leader.sole_leader`); return it and its view.
-
-    The view leaves out ``leaseRemaining``, a countdown, so that views read at
-    different times compare equal when the leadership is the same."""
+    definition: :func:`zkleader.ops.leader.sole_leader`); return it and its view."""
     views = stack.views(instances)
     found = find_sole_leader(views)
     assert found is not None, f"no single leader that every instance agrees on: {views}"
     view = views[found.name]
     assert view is not None
-    return found.name, {k: v for k, v in view.items() if k != "leaseRemaining"}
+    return found.name, view

@@ -115,7 +115,7 @@ def read_members(urls: list[str], timeout: float, with_sequences: bool = True) -
     """Every instance's ``GET /leader`` (at once) and, from one that answers,
     the election order (``GET /cluster``). The second value says why the
     order is missing, when it is."""
-    replies = http.each(lambda url: http.get(url, "/leader", timeout), urls)
+    replies = http.each(lambda url: http.get(url, "/leader?include=lease", timeout), urls)
     members = [member_from(url, reply) for url, reply in zip(urls, replies, strict=True)]
     if not with_sequences:
         return members, None

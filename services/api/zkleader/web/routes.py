@@ -22,21 +22,23 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
         status = view.status()
         instant = lease_clock()  # one read decides both fields
         is_leader = status.is_leader_at(instant)
-        return jsonify(
-            {
-                "isLeader": is_leader,
-                "instance": status.instance,
-                "state": status.state.value,
-                "epoch": status.epoch,
-                "leader": None
-                if status.leader is None
-                else {"instance": status.leader.instance, "address": status.leader.address},
-                # Seconds this leader may still act without renewing; null when not leading.
-                "leaseRemaining": round(status.lease_deadline - instant, 3)
-                if is_leader and status.lease_deadline is not None
-                else None,
-            }
-        )
+        body = {
+            "isLeader": is_leader,
+            "instance": status.instance,
+            "state": status.state.value,
+            "epoch": status.epoch,
+            "leader": None
+            if status.leader is None
+            else {"instance": status.leader.instance, "address": status.leader.address},
+        }
+        # Seconds this leader may still act without renewing (null when not
+        # leading). Only on request: a countdown would make two answers about
+        # the same leadership differ.
+        if request.args.get("include") == "lease":
+            body["leaseRemaining"] = (
+                round(status.lease_deadline - instant, 3) if is_leader and status.lease_deadline is not None else None
+            )
+        return jsonify(body)
 
     @bp.get("/leader/history")
     def history() -> ResponseReturnValue:
