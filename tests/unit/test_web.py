@@ -74,7 +74,9 @@ def client(view: FakeView) -> FlaskClient:
 def test_leader_as_the_leader(client: FlaskClient) -> None:
     response = client.get("/leader")
     assert response.status_code == 200
-    assert response.get_json() == {
+    body = response.get_json()
+    assert 59 < body.pop("leaseLeftSeconds") <= 60
+    assert body == {
         "isLeader": True,
         "instance": "api1",
         "state": "leader",
@@ -99,7 +101,14 @@ def test_expired_lease_is_not_leader_even_in_leader_state(client: FlaskClient, v
 def test_leader_while_not_connected(client: FlaskClient, view: FakeView, state: str) -> None:
     view.current = replace(following(), state=ElectionState(state), leader=None, epoch=None, enrolled=False)
     body = client.get("/leader").get_json()
-    assert body == {"isLeader": False, "instance": "api1", "state": state, "epoch": None, "leader": None}
+    assert body == {
+        "isLeader": False,
+        "instance": "api1",
+        "state": state,
+        "epoch": None,
+        "leaseLeftSeconds": None,
+        "leader": None,
+    }
 
 
 def test_history(client: FlaskClient, view: FakeView) -> None:
@@ -115,12 +124,10 @@ def test_cluster(client: FlaskClient, view: FakeView) -> None:
         Participant("api1", "http://api1:8000", 3, "member-a-0000000003", True),
         Participant("api2", "http://api2:8000", 5, "member-b-0000000005", False),
     ]
-    assert client.get("/cluster").get_json() == {
-        "participants": [
-            {"instance": "api1", "address": "http://api1:8000", "sequence": 3, "isLeader": True},
-            {"instance": "api2", "address": "http://api2:8000", "sequence": 5, "isLeader": False},
-        ]
-    }
+    assert client.get("/cluster").get_json()["participants"] == [
+        {"instance": "api1", "address": "http://api1:8000", "sequence": 3, "isLeader": True},
+        {"instance": "api2", "address": "http://api2:8000", "sequence": 5, "isLeader": False},
+    ]
 
 
 def test_cluster_when_zookeeper_is_unavailable(client: FlaskClient, view: FakeView) -> None:

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from ..election import ElectionState
+from ..election import ElectionState, Status
 from .errors import error_response
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
                 "instance": status.instance,
                 "state": status.state.value,
                 "epoch": status.epoch,
+                "leaseLeftSeconds": _lease_left(status),  # issue 13: for the peers' /cluster
                 "leader": None
                 if status.leader is None
                 else {"instance": status.leader.instance, "address": status.leader.address},
@@ -38,26 +39,6 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
     @bp.get("/leader/history")
     def history() -> ResponseReturnValue:
         return jsonify([term.to_json() for term in view.history()])
-
-    @bp.get("/cluster")
-    def cluster() -> ResponseReturnValue:
-        try:
-            members = view.participants()
-        except Exception as exc:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
-            return error_response(503, f"cannot list participants: {exc}")
-        return jsonify(
-            {
-                "participants": [
-                    {
-                        "instance": m.instance,
-                        "address": m.address,
-                        "sequence": m.sequence,
-                        "isLeader": m.is_leader,
-                    }
-                    for m in members
-                ]
-            }
-        )
 
     @bp.get("/health/live")
     def live() -> ResponseReturnValue:
@@ -95,3 +76,11 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
         return jsonify({"resigned": True, "instance": view.status().instance}), 202
 
     return bp
+
+
+def _lease_left(status: Status) -> float | None:
+    """Seconds of lease left while leading now, else None."""
+    now = time.monotonic()
+    if not status.is_leader_at(now) or status.lease_deadline is None:
+        return None
+    return round(status.lease_deadline - now, 3)
