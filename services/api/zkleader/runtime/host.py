@@ -134,5 +134,6 @@ class ElectionHost:
         if op == "participants":
             return [asdict(p) for p in self._election.participants()]
         if op == "resign":
+            self._term_writer.flush()  # issue 13: our grant is written while our node still fences it
             return self._election.resign()
         raise ValueError(f"unknown operation {op!r}")

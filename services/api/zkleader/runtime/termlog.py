@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from kazoo.exceptions import KazooException
+from kazoo.exceptions import ConnectionClosedError, KazooException
 
 from ..election.cluster import ClusterTerm
 from ..election.fence import Fence
@@ -72,6 +72,19 @@ class TermLogWriter:
         self._jobs.put(_Job(write, f"end of epoch {epoch}", done))
         return done
 
+    def flush(self, timeout: float = 1.0) -> bool:
+        """Wait (bounded) until the jobs queued so far are done; False on timeout.
+
+        Before a deliberate hand-over (resign), so that the grant is written
+        while our member node, which fences it, still exists."""
+        done: Future[None] = Future()
+        self._jobs.put(_Job(lambda: None, "flush", done))
+        try:
+            done.result(timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
     def close(self, timeout: float = 2.0) -> None:
         """Finish queued jobs (bounded by ``timeout``), then stop."""
         self._jobs.put(None)
@@ -91,7 +104,7 @@ class TermLogWriter:
             try:
                 job.run()
                 return
-            except FencedOut as exc:
+            except (FencedOut, ConnectionClosedError) as exc:
                 log.warning("term log: %s not recorded: %s", job.what, exc)
                 return
             except (KazooException, RuntimeError, OSError) as exc:
