@@ -3,6 +3,7 @@ fakes), and the peer poller against fake peers."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -262,3 +263,13 @@ def test_report_file_round_trip(tmp_path: Path) -> None:
     peers.write(path, written)
     assert reader.report() == written
     assert reader.report() is reader.report(), "parsed once per file version"
+
+
+def test_the_documented_alert_rules_use_exported_metrics(client: FlaskClient) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "monitoring.md").read_text()
+    rules = doc.split("```yaml", 1)[1].split("```", 1)[0]
+    used = set(re.findall(r"\b(zkleader_[a-z_]+)", rules))
+    assert used >= {"zkleader_cluster_leader_claimants", "zkleader_cluster_leaderless_gap_seconds_bucket"}
+    exported = client.get("/metrics").get_data(as_text=True)
+    for name in used:
+        assert f"\n{name}" in exported or exported.startswith(name), f"{name} is not exported"

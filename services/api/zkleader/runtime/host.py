@@ -52,7 +52,7 @@ class ElectionHost:
             acl=election_acl(settings.credentials),
             on_elected=self._elected,
             on_revoked=self._revoked,
-            on_status=lambda _status: self._write_snapshot(),
+            on_status=self._status_changed,
         )
         self._control = ControlServer(paths.control_socket, self._control_request)
         # --- issue 13: cluster term log (fenced, off the election thread) and peer poller ---
@@ -122,6 +122,10 @@ class ElectionHost:
                 self._paths.snapshot,
                 snapshot.SharedState(status, self._history.terms(), self._pid, self._pid_start),
             )
+
+    def _status_changed(self, _status: Status) -> None:
+        self._write_snapshot()
+        self._peers.wake()  # issue 13: a fresh peer view right after a change (fires only after start)
 
     def _connected_participants(self) -> list[Participant]:
         """The membership, for the peer poller (issue 13); fails at once when disconnected."""

@@ -140,13 +140,19 @@ class PeerPoller:
         self._listing: Future[Listing] | None = None
         self._listing_started = 0.0
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="peer-poller", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def wake(self) -> None:
+        """Poll again now (this instance's own state changed); never blocks."""
+        self._wake.set()
+
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(self._interval + self._timeout * 2)
         self._zk.shutdown(wait=False, cancel_futures=True)
@@ -159,7 +165,8 @@ class PeerPoller:
                 self._publish(self.poll_once())
             except Exception:  # the poller must survive anything (logged)
                 log.exception("peer poll failed")
-            self._stop.wait(max(0.0, self._interval - (time.monotonic() - started)))
+            self._wake.wait(max(0.0, self._interval - (time.monotonic() - started)))
+            self._wake.clear()
 
     # ------------------------------------------------------------ one round
 

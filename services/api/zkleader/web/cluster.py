@@ -143,7 +143,7 @@ def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) ->
             "state": status.state.value,
             "leader": leader,
             "claimants": claimants,
-            "leaderlessSince": report.leaderless_since if report else None,
+            "leaderlessSince": report.leaderless_since if report and not claimants else None,
             "zookeeper": {"error": zk_error, "listedAt": listed_at},
             "participants": [
                 {"instance": p.instance, "address": p.address, "sequence": p.sequence, "isLeader": p.is_leader}
