@@ -139,3 +139,21 @@ def test_page_fits_a_phone_screen(stack: Stack, driver: webdriver.Chrome) -> Non
         assert overflow <= 0, f"the page is {overflow}px wider than a phone screen"
     finally:
         driver.set_window_size(1100, 900)
+
+
+def test_every_instance_sees_one_claimant_and_every_member_answering(stack: Stack) -> None:
+    leader, view = eventually(lambda: sole_leader(stack), timeout=60)
+
+    def agreed() -> None:
+        for name in INSTANCES:
+            body = stack.get(name, "/cluster", timeout=2).json()
+            expect(body["claimants"] == [leader], f"{name}: {body['claimants']}")
+            expect(all(m["reachable"] for m in body["members"]), f"{name}: {body['members']}")
+            expect(sorted(m["instance"] for m in body["members"]) == sorted(INSTANCES), str(body["members"]))
+            expect(body["leader"]["epoch"] == view["epoch"] and not body["warnings"], str(body))
+            metrics = stack.get(name, "/metrics").text
+            expect("zkleader_cluster_leader_claimants 1.0" in metrics, f"{name}: claimants metric")
+            terms = stack.get(name, "/cluster/terms", timeout=2).json()["terms"]
+            expect(bool(terms) and terms[-1]["instance"] == leader and terms[-1]["epoch"] == view["epoch"], str(terms))
+
+    eventually(agreed, timeout=10)
