@@ -157,3 +157,26 @@ def test_every_instance_sees_one_claimant_and_every_member_answering(stack: Stac
             expect(bool(terms) and terms[-1]["instance"] == leader and terms[-1]["epoch"] == view["epoch"], str(terms))
 
     eventually(agreed, timeout=10)
+
+
+def test_page_says_what_it_cannot_see_without_a_zookeeper_quorum(stack: Stack, driver: webdriver.Chrome) -> None:
+    eventually(lambda: sole_leader(stack), timeout=60)
+    _open(driver, stack, "api1")
+    lost = ["zk1", "zk2"]
+    stack.compose("kill", *lost)
+    try:
+
+        def blind() -> None:
+            shown = _page(driver)
+            expect("ZooKeeper" in shown["warnings"], str(shown))
+            expect(shown["leader"] == "" and "leader" not in shown["roles"].values(), str(shown))
+
+        eventually(blind, timeout=3 * SESSION_TIMEOUT)
+        _shot(driver, "zookeeper-quorum-lost")
+    finally:
+        stack.compose("start", *lost)
+    eventually(lambda: expect(all(stack.zk_mode(s) for s in ("zk1", "zk2", "zk3"))), timeout=90)
+    leader, _ = eventually(lambda: sole_leader(stack), timeout=60)
+    eventually(lambda: expect(_page(driver)["leader"] == leader), timeout=10)
+    assert _page(driver)["marker"], "the page was reloaded"
+    _shot(driver, "zookeeper-quorum-back")
