@@ -273,3 +273,10 @@ def test_the_documented_alert_rules_use_exported_metrics(client: FlaskClient) ->
     exported = client.get("/metrics").get_data(as_text=True)
     for name in used:
         assert f"\n{name}" in exported or exported.startswith(name), f"{name} is not exported"
+
+
+def test_leader_tells_its_lease_only_when_asked(client: FlaskClient, view: FakeView) -> None:
+    assert "leaseLeftSeconds" not in client.get("/leader").get_json(), "the default answer stays as it was"
+    assert 59 < client.get("/leader?include=lease").get_json()["leaseLeftSeconds"] <= 60
+    view.current = following()
+    assert client.get("/leader?include=lease").get_json()["leaseLeftSeconds"] is None

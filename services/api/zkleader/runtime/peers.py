@@ -42,12 +42,12 @@ Listing = tuple[list[Participant], list[ClusterTerm] | None, str | None]
 
 
 def fetch_leader(address: str, timeout: float) -> dict[str, Any]:
-    """``GET {address}/leader`` as JSON; raises on any failure or non-200.
+    """``GET {address}/leader`` (with the lease left) as JSON; raises on any failure or non-200.
 
     Only http(s) addresses are followed: the address comes from a member node."""
     if not address.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) address: {address!r}")
-    with urllib.request.urlopen(f"{address.rstrip('/')}/leader", timeout=timeout) as response:
+    with urllib.request.urlopen(f"{address.rstrip('/')}/leader?include=lease", timeout=timeout) as response:
         body: dict[str, Any] = json.loads(response.read())
     return body
 

@@ -23,18 +23,18 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
     @bp.get("/leader")
     def leader() -> ResponseReturnValue:
         status = view.status()
-        return jsonify(
-            {
-                "isLeader": status.is_leader_at(time.monotonic()),
-                "instance": status.instance,
-                "state": status.state.value,
-                "epoch": status.epoch,
-                "leaseLeftSeconds": _lease_left(status),  # issue 13: for the peers' /cluster
-                "leader": None
-                if status.leader is None
-                else {"instance": status.leader.instance, "address": status.leader.address},
-            }
-        )
+        body = {
+            "isLeader": status.is_leader_at(time.monotonic()),
+            "instance": status.instance,
+            "state": status.state.value,
+            "epoch": status.epoch,
+            "leader": None
+            if status.leader is None
+            else {"instance": status.leader.instance, "address": status.leader.address},
+        }
+        if request.args.get("include") == "lease":  # issue 13: asked by the peers' pollers
+            body["leaseLeftSeconds"] = _lease_left(status)
+        return jsonify(body)
 
     @bp.get("/leader/history")
     def history() -> ResponseReturnValue:
