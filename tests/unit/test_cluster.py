@@ -116,13 +116,23 @@ def test_two_claimants_are_called_out(client: FlaskClient, source: FakeSource) -
 def test_cluster_says_what_it_cannot_see_when_zookeeper_is_down(
     client: FlaskClient, view: FakeView, source: FakeSource
 ) -> None:
+    def must_not_wait_on_zookeeper() -> list[Participant]:
+        raise AssertionError("listed live although ZooKeeper is known to be out of reach")
+
+    view.participants = must_not_wait_on_zookeeper  # type: ignore[method-assign]
     view.current = replace(following(), state=ElectionState.SUSPENDED, leader=None, reason="connection suspended")
+    response = client.get("/cluster")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert "ZooKeeper membership not visible: not connected to ZooKeeper: connection suspended" in body["warnings"]
+    assert "api1 does not know the leader: connection suspended" in body["warnings"]
+    assert body["leader"] is None
+    assert body["participants"], "the poller's last listing is still shown"
+    # Connected, but the poller already found ZooKeeper not answering.
+    view.current = following()
     source.current = replace(report(), zookeeper_error="ZooKeeper has not answered for 3.0s")
     body = client.get("/cluster").get_json()
     assert "ZooKeeper membership not visible: ZooKeeper has not answered for 3.0s" in body["warnings"]
-    assert "api1 does not know the leader: connection suspended" in body["warnings"]
-    assert body["leader"] is None
-    assert body["participants"], "the last listing is still shown"
 
 
 def test_without_a_fresh_peer_report_cluster_lists_live_and_says_so(
@@ -131,7 +141,7 @@ def test_without_a_fresh_peer_report_cluster_lists_live_and_says_so(
     source.current = replace(report(), polled_at=time.time() - 30)
     body = client.get("/cluster").get_json()
     assert [p["instance"] for p in body["participants"]] == ["api1", "api2"]
-    assert [m["instance"] for m in body["members"]] == ["api1"]
+    assert [(m["instance"], m["reachable"]) for m in body["members"]] == [("api1", True), ("api2", None)]
     assert any("the last peer poll is 30s old" in w for w in body["warnings"])
 
     def broken() -> list[Participant]:

@@ -83,6 +83,44 @@ def _own_member(status: Status, listed: list[Participant], now: float) -> dict[s
     )
 
 
+def _membership(
+    view: ElectionView, status: Status, report: ClusterReport | None, now: float
+) -> tuple[list[Participant], float | None, str | None]:
+    """The election's members read live (as ``/cluster`` always did), unless this
+    instance or its poller already knows ZooKeeper is out of reach: then the
+    poller's last listing, with the reason (never a wait on a dead ensemble)."""
+    last = report.participants if report is not None else []
+    last_at = report.listed_at if report is not None else None
+    if status.state not in (ElectionState.LEADER, ElectionState.FOLLOWER):
+        return last, last_at, f"not connected to ZooKeeper: {status.reason or status.state.value}"
+    if report is not None and report.zookeeper_error is not None:
+        return last, last_at, report.zookeeper_error
+    try:
+        return view.participants(), now, None
+    except Exception as exc:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
+        return last, last_at, f"cannot list participants: {exc}"
+
+
+def _merge(
+    status: Status, participants: list[Participant], polled: list[dict[str, Any]], now: float
+) -> list[dict[str, Any]]:
+    """Members in election order (then the others), with their place in the
+    listing above; this instance's own row as of now; members not yet polled
+    shown as such."""
+    order = {p.instance: i for i, p in enumerate(participants) if p.instance}
+    rows = {m["instance"]: m for m in polled if not m["self"]}
+    rows[status.instance] = _own_member(status, participants, now)
+    for p in participants:
+        if p.instance and p.instance not in rows:
+            rows[p.instance] = _member_json(
+                MemberReport(p.instance, p.address or "", True, p.is_leader, reachable=False, error="not polled yet")
+            ) | {"reachable": None}
+    for name, row in rows.items():
+        row["inElection"] = name in order
+        row["zkLeader"] = order.get(name) == 0
+    return sorted(rows.values(), key=lambda m: (order.get(m["instance"], len(order)), m["instance"]))
+
+
 def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) -> Blueprint:
     bp = Blueprint("cluster", __name__)
 
@@ -92,17 +130,9 @@ def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) ->
         status = view.status()
         report = fresh_report(source, now)
         warnings: list[str] = []
-        zk_error: str | None = None
-        listed_at: float | None = None
-        members: list[dict[str, Any]]
+        participants, listed_at, zk_error = _membership(view, status, report, now)
         if report is not None:
-            participants = report.participants
-            zk_error, listed_at = report.zookeeper_error, report.listed_at
             members = [_member_json(m) for m in report.members]
-            # This instance's own state as of now, not as of the last poll.
-            members = [_own_member(status, participants, now) if m["self"] else m for m in members]
-            if listed_at is None and zk_error is None:
-                zk_error = "the election has not been listed yet"
         else:
             stale = source.report() if source is not None else None
             warnings.append(
@@ -110,17 +140,12 @@ def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) ->
                 if stale is None
                 else f"members' own states are unknown: the last peer poll is {now - stale.polled_at:.0f}s old"
             )
-            try:
-                participants = view.participants()
-                listed_at = now
-            except Exception as exc:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
-                participants = []
-                zk_error = f"cannot list participants: {exc}"
-            members = [_own_member(status, participants, now)]
+            members = []
+        members = _merge(status, participants, members, now)
         if zk_error is not None:
             warnings.append(f"ZooKeeper membership not visible: {zk_error}")
         for m in members:
-            if not m["reachable"]:
+            if m["reachable"] is False:
                 warnings.append(f"{m['instance']} does not answer ({m['error']})")
         claimants = [m["instance"] for m in members if m["isLeader"]]
         if len(claimants) > 1:
@@ -152,7 +177,7 @@ def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) ->
             "members": members,
             "warnings": warnings,
         }
-        if zk_error is not None and not participants:
+        if zk_error is not None:
             body.update({"status": 503, "error": zk_error})
             return jsonify(body), 503
         return jsonify(body)

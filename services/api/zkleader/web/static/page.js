@@ -43,6 +43,7 @@ async function getJson(path) {
 }
 
 function roleOf(member) {
+  if (member.reachable === null) return "unknown";
   if (!member.reachable) return member.inElection ? "unreachable" : "gone";
   return member.state || "unknown";
 }
