@@ -86,15 +86,15 @@ def _own_member(status: Status, listed: list[Participant], now: float) -> dict[s
 def _membership(
     view: ElectionView, status: Status, report: ClusterReport | None, now: float
 ) -> tuple[list[Participant], float | None, str | None]:
-    """The election's members read live (as ``/cluster`` always did), unless this
-    instance or its poller already knows ZooKeeper is out of reach: then the
-    poller's last listing, with the reason (never a wait on a dead ensemble)."""
+    """The election's members read live (as ``/cluster`` always did) while this
+    instance is connected; otherwise the poller's last listing, with the reason
+    (no request waits on an ensemble this instance already lost). The own
+    state is fresher than the poller's report, which may still carry an error
+    from before this instance connected."""
     last = report.participants if report is not None else []
     last_at = report.listed_at if report is not None else None
     if status.state not in (ElectionState.LEADER, ElectionState.FOLLOWER):
         return last, last_at, f"not connected to ZooKeeper: {status.reason or status.state.value}"
-    if report is not None and report.zookeeper_error is not None:
-        return last, last_at, report.zookeeper_error
     try:
         return view.participants(), now, None
     except Exception as exc:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
