@@ -14,6 +14,9 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 # shellcheck source=scripts/lib/require.sh
 source scripts/lib/require.sh
 require_programs python3:python3 sha256sum:coreutils
+# The browser tests (tests/stack/test_page.py) drive Debian's own headless
+# Chromium through its matching driver: no browser download at run time.
+require_programs chromium:chromium chromedriver:chromium-driver
 
 # Hash the requirements file, the files it includes with -r (one level), and
 # the interpreter version.

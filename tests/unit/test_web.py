@@ -129,12 +129,10 @@ def test_cluster(client: FlaskClient, view: FakeView) -> None:
         Participant("api1", "http://api1:8000", 3, "member-a-0000000003", True),
         Participant("api2", "http://api2:8000", 5, "member-b-0000000005", False),
     ]
-    assert client.get("/cluster").get_json() == {
-        "participants": [
-            {"instance": "api1", "address": "http://api1:8000", "sequence": 3, "isLeader": True},
-            {"instance": "api2", "address": "http://api2:8000", "sequence": 5, "isLeader": False},
-        ]
-    }
+    assert client.get("/cluster").get_json()["participants"] == [
+        {"instance": "api1", "address": "http://api1:8000", "sequence": 3, "isLeader": True},
+        {"instance": "api2", "address": "http://api2:8000", "sequence": 5, "isLeader": False},
+    ]
 
 
 def test_cluster_when_zookeeper_is_unavailable(client: FlaskClient, view: FakeView) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -13,10 +14,12 @@ from kazoo.client import KazooClient
 from kazoo.retry import KazooRetry
 
 from ..config import Settings
-from ..election import Identity, LeaderElection, Status, TermHistory, election_acl
-from . import snapshot
+from ..election import Identity, LeaderElection, Participant, Status, TermHistory, election_acl
+from ..election.terms import ClusterTermLog, term_log_path
+from . import peers, snapshot
 from .control import ControlServer
 from .paths import RuntimePaths
+from .termlog import TermLogWriter
 
 log = logging.getLogger("zkleader.runtime")
 
@@ -49,9 +52,25 @@ class ElectionHost:
             acl=election_acl(settings.credentials),
             on_elected=self._elected,
             on_revoked=self._revoked,
-            on_status=lambda _status: self._write_snapshot(),
+            on_status=self._status_changed,
         )
         self._control = ControlServer(paths.control_socket, self._control_request)
+        # --- issue 13: cluster term log (fenced, off the election thread) and peer poller ---
+        self._term_log = ClusterTermLog(
+            self._election.client,
+            term_log_path(settings.election_path),
+            acl=election_acl(settings.credentials),
+        )
+        self._term_writer = TermLogWriter(self._term_log, settings.instance_id, settings.advertised_address)
+        self._peers = peers.PeerPoller(
+            instance=settings.instance_id,
+            address=settings.advertised_address,
+            status=lambda: self._election.status,
+            participants=self._connected_participants,
+            terms=self._term_log.recent,
+            publish=lambda report: peers.write(peers.report_path(paths.state_dir), report),
+        )
+        # --- end issue 13 ---
 
     @property
     def election(self) -> LeaderElection:
@@ -63,22 +82,38 @@ class ElectionHost:
         log.info("starting election participant", extra={"settings": self._settings.safe_summary()})
         self._write_snapshot()
         self._control.start()
+        self._term_writer.start()  # issue 13
         self._election.start()
+        self._peers.start()  # issue 13
 
     def close(self, timeout: float = 5.0) -> None:
         """Hand over at once: delete our node and close the session."""
         log.info("closing election participant")
         self._control.close()
+        self._peers.close()  # issue 13
+        # issue 13: record a clean end while our member node and session still exist
+        # (the close below deletes the node and closes the session at once).
+        ending = self._term_writer.ended(
+            self._election.status.epoch if self._election.is_leader else None, "closed", time.time()
+        )
+        if ending is not None:
+            with contextlib.suppress(TimeoutError):
+                ending.result(timeout=1.0)
         self._election.close(timeout)
+        self._term_writer.close()  # issue 13
         self._write_snapshot()
 
     def _elected(self, epoch: int, at: float) -> None:
         self._history.elected(epoch, at)
         self._write_snapshot()
+        self._term_writer.granted(self._election.fence(), at)  # issue 13: queued, never blocks
 
     def _revoked(self, reason: str, at: float) -> None:
+        terms = self._history.terms()
+        epoch = terms[-1].epoch if terms and terms[-1].ended_at is None else None
         self._history.revoked(reason, at)
         self._write_snapshot()
+        self._term_writer.ended(epoch, reason, at)  # issue 13: clean ends only, queued
 
     def _write_snapshot(self) -> None:
         status: Status = self._election.status
@@ -88,10 +123,22 @@ class ElectionHost:
                 snapshot.SharedState(status, self._history.terms(), self._pid, self._pid_start),
             )
 
+    def _status_changed(self, _status: Status) -> None:
+        self._write_snapshot()
+        self._peers.wake()  # issue 13: a fresh peer view right after a change (fires only after start)
+
+    def _connected_participants(self) -> list[Participant]:
+        """The membership, for the peer poller (issue 13); fails at once when disconnected."""
+        client = self._election.client
+        if not client.connected:
+            raise ConnectionError(f"not connected to ZooKeeper ({client.state})")
+        return self._election.participants()
+
     def _control_request(self, op: str) -> Any:
         if op == "participants":
             return [asdict(p) for p in self._election.participants()]
         if op == "resign":
+            self._term_writer.flush()  # issue 13: our grant is written while our node still fences it
             # Wait T for the worker to take it up, then at most 2 T for the
             # delete: the caller's control timeout (4 T) outlasts both.
             return self._election.resign(timeout=self._election.status.session_timeout)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .cluster import ClusterCollector, ClusterSource, build_cluster_blueprint
 from .errors import register_error_handlers
 from .metrics import ElectionCollector, make_registry
+from .page import build_page_blueprint
 from .routes import build_blueprint
 from .view import ElectionView
 
 
-def create_app(view: ElectionView, *, admin_token: str | None) -> Flask:
-    app = Flask("zkleader")
+def create_app(view: ElectionView, *, admin_token: str | None, cluster: ClusterSource | None = None) -> Flask:
+    app = Flask("zkleader", static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     registry = make_registry(ElectionCollector(view))
+    registry.register(ClusterCollector(cluster))  # issue 13
     app.register_blueprint(build_blueprint(view, admin_token, registry))
+    app.register_blueprint(build_cluster_blueprint(view, cluster))  # issue 13: /cluster, /cluster/terms
+    app.register_blueprint(build_page_blueprint())  # issue 13: the live page at /
     register_error_handlers(app)
     return app

@@ -44,26 +44,6 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
     def history() -> ResponseReturnValue:
         return jsonify([term.to_json() for term in view.history()])
 
-    @bp.get("/cluster")
-    def cluster() -> ResponseReturnValue:
-        try:
-            members = view.participants()
-        except Exception as exc:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
-            return error_response(503, f"cannot list participants: {exc}")
-        return jsonify(
-            {
-                "participants": [
-                    {
-                        "instance": m.instance,
-                        "address": m.address,
-                        "sequence": m.sequence,
-                        "isLeader": m.is_leader,
-                    }
-                    for m in members
-                ]
-            }
-        )
-
     @bp.get("/health/live")
     def live() -> ResponseReturnValue:
         """Fails when the election worker is wedged (Patroni's liveness, client-go's
