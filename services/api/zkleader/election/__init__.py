@@ -1,6 +1,7 @@
 """The election recipe. Knows kazoo and ZooKeeper; knows nothing of HTTP."""
 
 from .acl import DigestCredentials, election_acl
+from .fence import Fence
 from .history import Term, TermHistory
 from .identity import Identity
 from .recipe import ElectionTimings, LeaderElection
@@ -10,6 +11,7 @@ __all__ = [
     "DigestCredentials",
     "ElectionState",
     "ElectionTimings",
+    "Fence",
     "Identity",
     "LeaderElection",
     "LeaderInfo",

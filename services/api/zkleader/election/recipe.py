@@ -51,6 +51,7 @@ from kazoo.protocol.states import WatchedEvent, ZnodeStat
 from kazoo.retry import KazooRetry
 from kazoo.security import ACL, OPEN_ACL_UNSAFE
 
+from .fence import Fence
 from .identity import Identity
 from .lease import Clock, Lease, wall_time_of
 from .naming import MemberName, election_order, member_prefix, new_participant_uid
@@ -182,6 +183,18 @@ class LeaderElection:
     def is_leader(self) -> bool:
         """True only while elected, connected and within the lease."""
         return self._client.state == KazooState.CONNECTED and self._status.is_leader_at(self._clock())
+
+    @property
+    def client(self) -> KazooClient:
+        """The kazoo client whose session holds our member node (for fenced writes)."""
+        return self._client
+
+    def fence(self) -> Fence | None:
+        """Our member node and epoch while we lead now (lease included), else None."""
+        node, epoch = self._node, self._epoch
+        if node is None or epoch is None or not self.is_leader:
+            return None
+        return Fence(f"{self._path}/{node}", epoch)
 
     def start(self) -> None:
         """Join the election; returns at once even if ZooKeeper is unreachable."""

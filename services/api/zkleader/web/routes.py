@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from ..election import ElectionState
+from ..election import ElectionState, Status
 from .errors import error_response
 
 if TYPE_CHECKING:
@@ -22,18 +22,24 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
 
     @bp.get("/leader")
     def leader() -> ResponseReturnValue:
+        return jsonify(leader_body(view.status()))
+
+    # Role endpoints for load balancers (Patroni's /primary and /replica): the
+    # status code alone says the role, decided at request time (lease included),
+    # so HAProxy's `http-check expect status 200` routes to the leader only.
+    # OPTIONS is answered by the view, not by Flask's automatic OPTIONS (always 200).
+    def primary() -> ResponseReturnValue:
         status = view.status()
-        return jsonify(
-            {
-                "isLeader": status.is_leader_at(time.monotonic()),
-                "instance": status.instance,
-                "state": status.state.value,
-                "epoch": status.epoch,
-                "leader": None
-                if status.leader is None
-                else {"instance": status.leader.instance, "address": status.leader.address},
-            }
-        )
+        body = leader_body(status)
+        return jsonify(body), 200 if body["isLeader"] else 503
+
+    def replica() -> ResponseReturnValue:
+        status = view.status()
+        enrolled_follower = status.state is ElectionState.FOLLOWER and status.enrolled
+        return jsonify(leader_body(status)), 200 if enrolled_follower else 503
+
+    for rule, endpoint in (("/primary", primary), ("/replica", replica)):
+        bp.add_url_rule(rule, view_func=endpoint, methods=["GET", "OPTIONS"], provide_automatic_options=False)
 
     @bp.get("/leader/history")
     def history() -> ResponseReturnValue:
@@ -95,3 +101,16 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
         return jsonify({"resigned": True, "instance": view.status().instance}), 202
 
     return bp
+
+
+def leader_body(status: Status) -> dict[str, Any]:
+    """``GET /leader``'s JSON; ``isLeader`` is decided now, from the lease."""
+    return {
+        "isLeader": status.is_leader_at(time.monotonic()),
+        "instance": status.instance,
+        "state": status.state.value,
+        "epoch": status.epoch,
+        "leader": None
+        if status.leader is None
+        else {"instance": status.leader.instance, "address": status.leader.address},
+    }
