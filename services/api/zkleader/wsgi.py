@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .config import load_settings_or_exit
 from .logs import configure_logging
+from .runtime.journal_view import SharedJournal
 from .runtime.paths import RuntimePaths
 from .runtime.view import SharedView
 from .web import create_app
@@ -13,4 +14,5 @@ configure_logging(settings.instance_id, settings.log_level)
 app = create_app(
     SharedView(RuntimePaths(settings.state_dir), settings.instance_id, settings.session_timeout),
     admin_token=settings.admin_token,
+    journal=SharedJournal(RuntimePaths(settings.state_dir), settings.session_timeout),
 )

@@ -16,6 +16,7 @@ from ..config import Settings
 from ..election import Identity, LeaderElection, Status, TermHistory, election_acl
 from . import snapshot
 from .control import ControlServer
+from .journal_desk import JournalDesk
 from .paths import RuntimePaths
 
 log = logging.getLogger("zkleader.runtime")
@@ -51,6 +52,7 @@ class ElectionHost:
             on_revoked=self._revoked,
             on_status=lambda _status: self._write_snapshot(),
         )
+        self._journal = JournalDesk(self._election, settings)  # issue 11: the fenced journal
         self._control = ControlServer(paths.control_socket, self._control_request)
 
     @property
@@ -66,8 +68,10 @@ class ElectionHost:
         self._election.start()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Hand over at once: delete our node and close the session."""
+        """Hand over: finish the journal appends in flight from every worker
+        (bounded), then delete our node and close the session."""
         log.info("closing election participant")
+        self._journal.drain()  # issue 11: no commit cut off by the close
         self._control.close()
         self._election.close(timeout)
         self._write_snapshot()
@@ -88,7 +92,9 @@ class ElectionHost:
                 snapshot.SharedState(status, self._history.terms(), self._pid, self._pid_start),
             )
 
-    def _control_request(self, op: str) -> Any:
+    def _control_request(self, op: str, params: dict[str, Any]) -> Any:
+        if op.startswith("journal."):  # issue 11
+            return self._journal.handle(op, params)
         if op == "participants":
             return [asdict(p) for p in self._election.participants()]
         if op == "resign":

@@ -8,6 +8,7 @@ from flask import Flask
 
 from ..election import Participant, Status, Term
 from .errors import register_error_handlers
+from .journal import JournalView, build_journal_blueprint
 from .metrics import ElectionCollector, make_registry
 from .routes import build_blueprint
 
@@ -29,10 +30,13 @@ class ElectionView(Protocol):
     def resign(self) -> bool: ...
 
 
-def create_app(view: ElectionView, *, admin_token: str | None) -> Flask:
+def create_app(view: ElectionView, *, admin_token: str | None, journal: JournalView | None = None) -> Flask:
+    """``journal``: the fenced journal's routes (``/journal``), when given."""
     app = Flask("zkleader")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     registry = make_registry(ElectionCollector(view))
     app.register_blueprint(build_blueprint(view, admin_token, registry))
+    if journal is not None:
+        app.register_blueprint(build_journal_blueprint(journal))
     register_error_handlers(app)
     return app
