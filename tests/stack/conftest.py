@@ -19,6 +19,7 @@ PROJECT = os.environ.get("ZKLEADER_TEST_PROJECT", "zkleader-test")
 # Not the default 5001-5003, so the tests never touch a stack a person runs.
 _PORT_BASE = int(os.environ.get("ZKLEADER_TEST_PORT_BASE", "15000"))
 TEST_PORTS = {name: _PORT_BASE + int(name[-1]) for name in INSTANCES}
+GATEWAY_TEST_PORT = _PORT_BASE + 10
 SESSION_TIMEOUT = 4.0  # compose.yaml's default ZK_SESSION_TIMEOUT
 ADMIN_TOKEN = "stack-test-token"
 
@@ -37,11 +38,11 @@ def docker_compose_project_name() -> str:
 def docker_setup() -> list[str]:
     # Compose substitutes ${ADMIN_TOKEN} and ${API1_PORT}... from this environment.
     os.environ["ADMIN_TOKEN"] = ADMIN_TOKEN
-    os.environ.update(Stack(PROJECT, TEST_PORTS).port_env())
+    os.environ.update(Stack(PROJECT, TEST_PORTS, GATEWAY_TEST_PORT).port_env())
     return ["down -v --remove-orphans", "up --build --wait"]
 
 
 @pytest.fixture(scope="session")
 def stack(docker_services: Services) -> Iterator[Stack]:
     """The running stack (pytest-docker started it and stops it at the end)."""
-    yield Stack(PROJECT, TEST_PORTS)
+    yield Stack(PROJECT, TEST_PORTS, GATEWAY_TEST_PORT)

@@ -46,7 +46,10 @@ class ControlServer:
             os.unlink(path)  # left by a process that died
         self._server = socketserver.ThreadingUnixStreamServer(path, _RequestHandler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="control", daemon=True)
+        # shutdown() waits for the loop to notice (every poll_interval): keep the handover quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="control", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

@@ -76,7 +76,7 @@ class JournalDesk:
                 self._in_flight -= 1
                 self._guard.notify_all()
 
-    def drain(self, quiet: float = 0.1, timeout: float = 2.0) -> None:
+    def drain(self, quiet: float = 0.05, timeout: float = 2.0) -> None:
         """Wait until no append started for ``quiet`` seconds and none is in
         flight (at most ``timeout``), then refuse new appends."""
         deadline = time.monotonic() + timeout
