@@ -171,15 +171,19 @@ def check_journal(stack: StackClient, writes: Iterable[Write], instances: list[s
     }
 
 
-def unavailability(writes: Iterable[Write], fault_at: float) -> float | None:
-    """Client-visible unavailability around a fault: from the last success that
-    completed before it to the first success of a write sent after it."""
-    ok = [w for w in writes if w.ok]
-    before = [w.done_at for w in ok if w.done_at <= fault_at]
-    after = [w.done_at for w in ok if w.sent_at >= fault_at]
-    if not before or not after:
+def unavailability(writes: Iterable[Write], fault_at: float, until: float | None = None) -> float | None:
+    """Client-visible write unavailability around a fault: the longest time
+    between two consecutive successes (by completion) from the last success
+    before the fault to the first success after it. A fault takes effect a
+    little after the command that causes it starts, so the longest gap that
+    ends after ``fault_at`` (and starts before ``until``) is the one.
+    None when there is no success on either side."""
+    done = sorted(w.done_at for w in writes if w.ok)
+    if not any(d <= fault_at for d in done) or not any(d > fault_at for d in done):
         return None
-    return round(min(after) - max(before), 3)
+    end = float("inf") if until is None else until
+    gaps = [b - a for a, b in itertools.pairwise(done) if b > fault_at and a < end]
+    return round(max(gaps), 3) if gaps else None
 
 
 def failures(writes: Iterable[Write], predicate: Callable[[Write], bool] | None = None) -> list[Write]:
