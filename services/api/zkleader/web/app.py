@@ -37,6 +37,6 @@ def create_app(view: ElectionView, *, admin_token: str | None, journal: JournalV
     registry = make_registry(ElectionCollector(view))
     app.register_blueprint(build_blueprint(view, admin_token, registry))
     if journal is not None:
-        app.register_blueprint(build_journal_blueprint(journal, view))
+        app.register_blueprint(build_journal_blueprint(journal))
     register_error_handlers(app)
     return app

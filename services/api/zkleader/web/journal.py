@@ -1,20 +1,14 @@
 """``POST /journal`` and ``GET /journal``: the fenced, leader-only journal.
 
 A non-leader answers 503 with the leader it knows and writes nothing (so a
-balancer may resend the request to another instance). One exception bridges
-a failover for clients of the gateway: a write that carries ``Zkleader-Hold``
-(the gateway sets it when no leader is up and it falls back to the
-followers) is HELD by a follower until a leader is known (at most the session
-timeout + 1 s), then appended here if this instance became the leader, or
-FORWARDED to the leader. A forward that fails before it was sent is tried
-again; one that fails after answers 504, outcome unknown.
+balancer may resend the request to another instance); it does not forward
+(docs/routing.md says why).
 """
 
 from __future__ import annotations
 
 import json
-import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -22,13 +16,6 @@ from flask.typing import ResponseReturnValue
 from ..journal import MAX_LIMIT, MAX_MESSAGE, AppendOutcome, AppendResult, valid_idempotency_key
 from ..journal.model import DEFAULT_LIMIT, MAX_IDEMPOTENCY_KEY
 from .errors import error_response
-from .forward import FORWARDED_HEADER, forward
-
-if TYPE_CHECKING:
-    from .app import ElectionView
-
-HOLD_HEADER = "Zkleader-Hold"
-HOLD_POLL = 0.02
 
 MAX_BODY = 4096
 """Bytes in a ``POST /journal`` body; more is 413."""
@@ -51,7 +38,7 @@ class JournalView(Protocol):
     def read(self, after: int, limit: int) -> list[dict[str, Any]]: ...
 
 
-def build_journal_blueprint(journal: JournalView, view: ElectionView) -> Blueprint:
+def build_journal_blueprint(journal: JournalView) -> Blueprint:
     bp = Blueprint("journal", __name__)
 
     @bp.post("/journal")
@@ -72,53 +59,7 @@ def build_journal_blueprint(journal: JournalView, view: ElectionView) -> Bluepri
             return error_response(
                 400, f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters without spaces"
             )
-        result = journal.append(message, key)
-        if result.outcome is AppendOutcome.NOT_LEADER and _may_hold():
-            return _hold_and_forward(message, key, body)
-        return _answer(result)
-
-    def _may_hold() -> bool:
-        return HOLD_HEADER in request.headers and FORWARDED_HEADER not in request.headers
-
-    def _hold_and_forward(message: str, key: str | None, body: bytes) -> Response:
-        """Wait (bounded) until a leader is known; append if it is us, else forward."""
-        status = view.status()
-        deadline = time.monotonic() + status.session_timeout + 1.0
-        headers = {"Content-Type": "application/json", FORWARDED_HEADER: status.instance}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        last = AppendResult(AppendOutcome.NOT_LEADER, detail="no leader became known in time; nothing written")
-        while time.monotonic() < deadline:
-            status = view.status()
-            leader = status.leader
-            if status.is_leader_at(time.monotonic()):
-                result = journal.append(message, key)
-                if result.outcome is not AppendOutcome.NOT_LEADER:
-                    return _answer(result)
-                last = result
-            elif leader is not None and leader.instance != status.instance:
-                sent = forward(
-                    leader.address,
-                    body,
-                    headers,
-                    connect_timeout=0.5,
-                    timeout=max(deadline - time.monotonic(), 0.0) + status.session_timeout * 3,
-                )
-                if sent.lost:
-                    return _answer(
-                        AppendResult(
-                            AppendOutcome.UNKNOWN,
-                            detail=f"forwarded to {leader.instance}, no answer ({sent.error}): "
-                            "the append may or may not have happened",
-                        )
-                    )
-                if sent.status is not None and sent.status != 503:
-                    response = jsonify(sent.body)
-                    response.status_code = sent.status
-                    response.headers.update(sent.headers)
-                    return response
-            time.sleep(HOLD_POLL)
-        return _answer(last)
+        return _answer(journal.append(message, key))
 
     def _answer(result: AppendResult) -> Response:
         status = _STATUS[result.outcome]
