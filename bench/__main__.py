@@ -72,6 +72,7 @@ def stack_sections(args: argparse.Namespace, skip: set[str], report: dict[str, A
                 if count:
                     # One writer through the gateway per fault kind, no retries of its own.
                     with Writer(stack, ["gateway"], rate=args.write_rate) as writer:
+                        time.sleep(1.0)  # successes before the first fault, or its gap has no start
                         failover[kind] = stack_bench.failover_trials(stack, kind, count, timeout, log, writer)
             report["failover"] = failover
         if "journal" not in skip:
