@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.compose import REPO_ROOT, compose_command, run
+from tests.support.journal_writers import Writer
 from tests.support.stack import StackClient
 
-from . import load, stack_bench
+from . import journal_bench, load, stack_bench
 from .report import machine, markdown, plot_failover, write_json
 
 STACK_PROJECT = "zkleader-bench"
 BENCH_PORTS = {"api1": 25001, "api2": 25002, "api3": 25003}  # clear of a person's stack and the tests'
+BENCH_GATEWAY_PORT = 25000
 ZK_PROJECT = "zkleader-bench-zk"
 TICK = 0.5  # compose.yaml's ZOO_TICK_TIME, in seconds
 
@@ -42,13 +44,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--load-connections", default="8,64", help="wrk connections per run, comma-separated")
     parser.add_argument("--handoffs", type=int, default=30, help="handoffs per recipe and size")
     parser.add_argument("--sizes", default="10,100", help="participants per recipe run")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: stack,load,cold,soak,recipes")
+    parser.add_argument("--write-rate", type=float, default=20.0, help="gateway writes per second during failovers")
+    parser.add_argument("--journal-seconds", type=float, default=15.0, help="journal write load per target")
+    parser.add_argument("--journal-clients", type=int, default=8, help="closed-loop journal writers")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated sections to skip: stack,journal,load,cold,soak,recipes"
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "bench")
     return parser.parse_args(argv)
 
 
 def stack_sections(args: argparse.Namespace, skip: set[str], report: dict[str, Any]) -> None:
-    stack = StackClient(STACK_PROJECT, BENCH_PORTS)
+    stack = StackClient(STACK_PROJECT, BENCH_PORTS, BENCH_GATEWAY_PORT)
     log("bringing up the stack")
     stack.compose("down", "-v", "--remove-orphans")
     if "cold" not in skip and args.cold_starts:
@@ -60,10 +67,16 @@ def stack_sections(args: argparse.Namespace, skip: set[str], report: dict[str, A
         report["settings"]["negotiatedSessionTimeout"] = timeout
         if "stack" not in skip:
             failover = {}
+            report["settings"]["gatewayWriteRate"] = args.write_rate
             for kind, count in (("kill", args.kills), ("stop", args.stops), ("partition", args.partitions)):
                 if count:
-                    failover[kind] = stack_bench.failover_trials(stack, kind, count, timeout, log)
+                    # One writer through the gateway per fault kind, no retries of its own.
+                    with Writer(stack, ["gateway"], rate=args.write_rate) as writer:
+                        time.sleep(1.0)  # successes before the first fault, or its gap has no start
+                        failover[kind] = stack_bench.failover_trials(stack, kind, count, timeout, log, writer)
             report["failover"] = failover
+        if "journal" not in skip:
+            report["journal"] = journal_bench.write_load(stack, args.journal_seconds, args.journal_clients, log)
         if "load" not in skip:
             if load.wrk_available():
                 concurrency = tuple(int(c) for c in args.load_connections.split(","))
@@ -102,7 +115,7 @@ def main(argv: list[str]) -> int:
         "settings": {"sessionTimeoutRequested": 4.0, "tickTime": TICK, "args": vars(args) | {"out": str(args.out)}},
         "skipped": [],
     }
-    if not ({"stack", "load", "cold", "soak"} <= skip):
+    if not ({"stack", "journal", "load", "cold", "soak"} <= skip):
         stack_sections(args, skip, report)
     if "recipes" not in skip:
         recipe_section(args, report)
@@ -119,6 +132,12 @@ def main(argv: list[str]) -> int:
         "stop: new leader": [t["newLeaderSeconds"] for t in failover.get("stop", [])],
         "partition: new leader": [t["newLeaderSeconds"] for t in failover.get("partition", [])],
     }
+    for kind, label in (("kill", "SIGKILL"), ("stop", "stop"), ("partition", "partition")):
+        trials = failover.get(kind, [])
+        gaps = [t["writeUnavailableSeconds"] for t in trials if t.get("writeUnavailableSeconds") is not None]
+        failed = sum(len(t.get("failedWrites", [])) for t in trials)
+        if gaps:
+            distributions[f"{label}: writes unavailable\n({failed} failed writes)"] = gaps
     if any(distributions.values()) and plot_failover(out / "failover.png", distributions, "Failover time"):
         report["plot"] = "failover.png"
     write_json(out / "report.json", report)

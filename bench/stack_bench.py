@@ -12,6 +12,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.journal_writers import Writer, failures, unavailability
 from tests.support.stack import INSTANCES, StackClient, sole_leader, transition_after
 from tests.support.waiting import eventually
 from zkleader.ops.trial import failover_trial
@@ -30,11 +31,13 @@ def negotiated_session_timeout(stack: StackClient) -> float:
 
 
 def failover_trials(
-    stack: StackClient, kind: str, count: int, session_timeout: float, log: Log
+    stack: StackClient, kind: str, count: int, session_timeout: float, log: Log, writer: Writer | None = None
 ) -> list[dict[str, Any]]:
     """``kind``: ``kill`` (SIGKILL), ``stop`` (SIGTERM) or ``partition`` (network
     disconnect for longer than the session timeout). Each is one
-    :func:`zkleader.ops.trial.failover_trial`, as ``zkleader failover`` runs it."""
+    :func:`zkleader.ops.trial.failover_trial`, as ``zkleader failover`` runs it.
+    With a ``writer`` (through the gateway), each trial also records the
+    client-visible write unavailability and the writes that failed during it."""
     trials = []
     for i in range(count):
         fault, restore = _fault(stack, kind, session_timeout)
@@ -52,10 +55,27 @@ def failover_trials(
         if record.get("newLeader") != trial.new_leader or "newLeaderSeconds" not in record:
             raise RuntimeError(f"{kind} trial {i}: records disagree with what was observed: {record}")
         record["pollSawSeconds"] = round(trial.poll_saw_seconds, 3)
+        fault_at = trial.fault_at
+        if writer is not None:
+            time.sleep(0.5)  # a few writes after the recovery close the window
+            trial_end = time.time()
+            writes = [w for w in writer.results() if fault_at - 1.0 <= w.sent_at <= trial_end]
+            record["writeUnavailableSeconds"] = unavailability(writes, fault_at, trial_end)
+            record["writes"] = len(writes)
+            record["failedWrites"] = [
+                {"sentAfter": round(w.sent_at - fault_at, 3), "status": w.status, "error": (w.error or "")[:80]}
+                for w in failures(writes)
+            ]
         if kind == "kill":
             record["ratioToSessionTimeout"] = round(record["newLeaderSeconds"] / session_timeout, 3)
         trials.append(record)
-        log(f"{kind} {i + 1}/{count}: {trial.old_leader} -> {trial.new_leader} in {record['newLeaderSeconds']:.3f}s")
+        extra = ""
+        if writer is not None:
+            extra = f"; writes unavailable {record['writeUnavailableSeconds']}s, {len(record['failedWrites'])} failed"
+        log(
+            f"{kind} {i + 1}/{count}: {trial.old_leader} -> {trial.new_leader}"
+            f" in {record['newLeaderSeconds']:.3f}s{extra}"
+        )
     return trials
 
 

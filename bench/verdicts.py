@@ -75,6 +75,11 @@ def judge(report: dict[str, Any]) -> tuple[list[Verdict], list[str]]:
                 "" if stop_new < 1.0 else f"over by {stop_new - 1.0:.3f} s",
             )
         )
+    from .gateway_verdicts import gateway_verdicts  # issue 11
+
+    gateway, gateway_lines = gateway_verdicts(report)
+    verdicts += gateway
+    sections += gateway_lines
     if "soak" in report:
         soak = report["soak"]
         ok = soak["leadershipChanges"] == 0 and soak["seconds"] >= 600

@@ -28,8 +28,10 @@ control_socket_disable = True  # gunicorn 23+'s admin socket: unused, and it wan
 
 
 def post_worker_init(worker):
+    from zkleader.runtime import stopping
     from zkleader.runtime import worker as runtime
 
+    stopping.install(worker)  # SIGTERM: refuse new connections at once, finish the rest
     runtime.start(_settings, worker_alive=lambda: worker.alive)
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
 from pytest_docker.plugin import Services
 
 from tests.support.compose import REPO_ROOT
+from tests.support.journal_writers import Writer, check_journal, read_journal
 from tests.support.stack import INSTANCES as INSTANCES
 from tests.support.stack import StackClient as Stack
 from tests.support.stack import sole_leader as sole_leader
+from tests.support.waiting import eventually
 
 # Overridable so that two checkouts can run their stack tests side by side
 # (with ZKLEADER_IMAGE_TAG apart too, so that neither rebuilds the other's images).
@@ -19,6 +23,7 @@ PROJECT = os.environ.get("ZKLEADER_TEST_PROJECT", "zkleader-test")
 # Not the default 5001-5003, so the tests never touch a stack a person runs.
 _PORT_BASE = int(os.environ.get("ZKLEADER_TEST_PORT_BASE", "15000"))
 TEST_PORTS = {name: _PORT_BASE + int(name[-1]) for name in INSTANCES}
+GATEWAY_TEST_PORT = _PORT_BASE + 10
 SESSION_TIMEOUT = 4.0  # compose.yaml's default ZK_SESSION_TIMEOUT
 ADMIN_TOKEN = "stack-test-token"
 
@@ -37,11 +42,45 @@ def docker_compose_project_name() -> str:
 def docker_setup() -> list[str]:
     # Compose substitutes ${ADMIN_TOKEN} and ${API1_PORT}... from this environment.
     os.environ["ADMIN_TOKEN"] = ADMIN_TOKEN
-    os.environ.update(Stack(PROJECT, TEST_PORTS).port_env())
+    os.environ.update(Stack(PROJECT, TEST_PORTS, GATEWAY_TEST_PORT).port_env())
     return ["down -v --remove-orphans", "up --build --wait"]
 
 
 @pytest.fixture(scope="session")
 def stack(docker_services: Services) -> Iterator[Stack]:
     """The running stack (pytest-docker started it and stops it at the end)."""
-    yield Stack(PROJECT, TEST_PORTS)
+    yield Stack(PROJECT, TEST_PORTS, GATEWAY_TEST_PORT)
+
+
+@pytest.fixture
+def journal_writers(stack: Stack, request: pytest.FixtureRequest) -> Iterator[tuple[Writer, Writer]]:
+    """Two writers for the length of a fault scenario: one through the
+    gateway, one straight at every instance's own port (deposed leaders
+    included). Afterwards the journal invariants are checked
+    (:func:`check_journal`) and the counts go to ``results/faults/``."""
+    eventually(lambda: sole_leader(stack), timeout=60)
+    through_gateway = Writer(stack, ["gateway"], rate=10.0).start()
+    direct = Writer(stack, list(INSTANCES), rate=5.0).start()
+    yield through_gateway, direct
+    writes = {"gateway": through_gateway.stop(), "direct": direct.stop()}
+    # Every instance must answer reads again (it may still be re-enrolling).
+    for name in INSTANCES:
+        eventually(lambda name=name: read_journal(stack, name), timeout=60, interval=0.5)
+    counts = check_journal(stack, [*writes["gateway"], *writes["direct"]])
+    record = {
+        "scenario": request.node.name,
+        "recordedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "journal": counts,
+        "writers": {
+            name: {
+                "writes": len(ws),
+                "acknowledged": sum(1 for w in ws if w.ok),
+                "statuses": {str(s): sum(1 for w in ws if w.status == s) for s in sorted({w.status for w in ws})},
+            }
+            for name, ws in writes.items()
+        },
+    }
+    results = REPO_ROOT / "results" / "faults"
+    results.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)
+    (results / f"journal-{safe}.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -15,7 +15,8 @@ from zkleader.ops.trial import failover_trial
 from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
 from .records import assert_invariants, write_scenario
 
-pytestmark = pytest.mark.stack
+# Two journal writers run through every scenario; the journal invariants are checked after it.
+pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("journal_writers")]
 
 KILLS = 5
 STOPS = 3

@@ -20,7 +20,8 @@ from tests.support.waiting import eventually, expect
 from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
 from .records import assert_invariants, write_scenario
 
-pytestmark = pytest.mark.stack
+# Two journal writers run through every scenario; the journal invariants are checked after it.
+pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("journal_writers")]
 
 TICK = 0.5  # ZooKeeper tickTime in compose.yaml
 # After a fault that ends a session (kill, partition, freeze), a successor is

@@ -23,6 +23,7 @@ from .compose import compose_command, pause, run
 
 INSTANCES = ("api1", "api2", "api3")
 DEFAULT_PORTS = {"api1": 5001, "api2": 5002, "api3": 5003}
+DEFAULT_GATEWAY_PORT = 5000
 ZK_SERVERS = ["zk1", "zk2", "zk3"]
 
 
@@ -44,10 +45,21 @@ class StackClient:
 
     project: str
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    gateway_port: int = DEFAULT_GATEWAY_PORT
 
     def port_env(self) -> dict[str, str]:
         """Environment for ``docker compose`` so that it publishes on ``ports``."""
-        return {f"API{name[-1]}_PORT": str(port) for name, port in self.ports.items()}
+        env = {f"API{name[-1]}_PORT": str(port) for name, port in self.ports.items()}
+        env["GATEWAY_PORT"] = str(self.gateway_port)
+        return env
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def url(self, instance: str) -> str:
+        """An instance's own published address; ``"gateway"`` for the gateway."""
+        return self.gateway_url if instance == "gateway" else f"http://127.0.0.1:{self.ports[instance]}"
 
     @property
     def network(self) -> str:

@@ -44,6 +44,11 @@ class Settings:
     state_dir: str
     gunicorn_workers: int = 2
     gunicorn_threads: int = 4
+    # The fenced journal (POST/GET /journal): its root znode (default: beside
+    # the election, e.g. /zkleader/journal) and how many entries the leader
+    # keeps (older ones are trimmed; more entries cost ZooKeeper memory).
+    journal_path: str = "/zkleader/journal"
+    journal_max_entries: int = 10_000
 
     def safe_summary(self) -> dict[str, object]:
         """What may be logged: no password, no token."""
@@ -59,6 +64,8 @@ class Settings:
             "state_dir": self.state_dir,
             "gunicorn_workers": self.gunicorn_workers,
             "gunicorn_threads": self.gunicorn_threads,
+            "journal_path": self.journal_path,
+            "journal_max_entries": self.journal_max_entries,
         }
 
 
@@ -69,9 +76,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     instance = _get(env, "INSTANCE_ID", hostname)
     if not _INSTANCE.match(instance):
         raise ConfigError("INSTANCE_ID", "use 1-64 letters, digits, '.', '_' or '-'")
+    election_path = _election_path(env)
     return Settings(
         zk_hosts=_zk_hosts(env),
-        election_path=_election_path(env),
+        election_path=election_path,
         instance_id=instance,
         advertised_address=_advertised_address(env, hostname),
         session_timeout=_session_timeout(env),
@@ -81,6 +89,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         state_dir=_get(env, "STATE_DIR", "/var/lib/zkleader"),
         gunicorn_workers=_count(env, "GUNICORN_WORKERS", 2),
         gunicorn_threads=_count(env, "GUNICORN_THREADS", 4),
+        journal_path=_journal_path(env, election_path),
+        journal_max_entries=_count(env, "JOURNAL_MAX_ENTRIES", 10_000, most=1_000_000),
     )
 
 
@@ -114,15 +124,28 @@ def _zk_hosts(env: Mapping[str, str]) -> str:
 
 
 def _election_path(env: Mapping[str, str]) -> str:
-    path = _get(env, "ELECTION_PATH", "/zkleader/election")
+    return _znode_path(env, "ELECTION_PATH", "/zkleader/election")
+
+
+def _journal_path(env: Mapping[str, str], election_path: str) -> str:
+    """Beside the election by default (never under it: the election's children are its members)."""
+    parent = election_path.rsplit("/", 1)[0]
+    path = _znode_path(env, "JOURNAL_PATH", f"{parent}/journal")
+    if path == election_path or path.startswith(election_path + "/") or election_path.startswith(path + "/"):
+        raise ConfigError("JOURNAL_PATH", f"{path!r} must lie outside ELECTION_PATH {election_path!r} and not above it")
+    return path
+
+
+def _znode_path(env: Mapping[str, str], name: str, default: str) -> str:
+    path = _get(env, name, default)
     if not path.startswith("/"):
-        raise ConfigError("ELECTION_PATH", f"{path!r} must start with '/'")
+        raise ConfigError(name, f"{path!r} must start with '/'")
     segments = path[1:].split("/")
     if path == "/" or not all(segments):
-        raise ConfigError("ELECTION_PATH", f"{path!r} needs non-empty segments and no trailing '/'")
+        raise ConfigError(name, f"{path!r} needs non-empty segments and no trailing '/'")
     for segment in segments:
         if segment in (".", "..", "zookeeper") or not _SEGMENT.match(segment):
-            raise ConfigError("ELECTION_PATH", f"segment {segment!r} is not allowed")
+            raise ConfigError(name, f"segment {segment!r} is not allowed")
     return path
 
 

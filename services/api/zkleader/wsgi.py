@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .config import load_settings_or_exit
 from .logs import configure_logging
+from .runtime.journal_view import SharedJournal
 from .runtime.paths import RuntimePaths
 from .runtime.peers import PeersFile, report_path
 from .runtime.view import SharedView
@@ -15,4 +16,5 @@ app = create_app(
     SharedView(RuntimePaths(settings.state_dir), settings.instance_id, settings.session_timeout),
     admin_token=settings.admin_token,
     cluster=PeersFile(report_path(settings.state_dir)),
+    journal=SharedJournal(RuntimePaths(settings.state_dir), settings.session_timeout),
 )

@@ -1,9 +1,9 @@
 """Requests that need the participant itself, from any worker of the container.
 
 The participant's process listens on a Unix socket in the state directory; a
-request is one JSON line (``{"op": "participants"}`` or ``{"op": "resign"}``)
-and so is the answer (``{"ok": true, "result": ...}`` or ``{"ok": false,
-"error": "..."}``).
+request is one JSON line (``{"op": "participants"}``, ``{"op": "resign"}``, or
+with parameters ``{"op": "journal.append", "params": {...}}``) and so is the
+answer (``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-Handler = Callable[[str], Any]
+Handler = Callable[[str, dict[str, Any]], Any]
+"""``(op, params) -> result``; runs on one of the server's threads."""
 
 
 class ControlUnavailable(RuntimeError):
     """No participant answers in this container (starting, or taking over)."""
+
+
+class ControlNoReply(ControlUnavailable):
+    """The request was sent but no answer came: it may have been carried out."""
 
 
 class ControlServer:
@@ -31,8 +36,8 @@ class ControlServer:
         class _RequestHandler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
                 try:
-                    op = json.loads(self.rfile.readline())["op"]
-                    reply = {"ok": True, "result": handle(op)}
+                    message = json.loads(self.rfile.readline())
+                    reply = {"ok": True, "result": handle(message["op"], message.get("params") or {})}
                 except Exception as exc:  # noqa: BLE001 - reported to the caller
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
                 self.wfile.write(json.dumps(reply).encode() + b"\n")
@@ -41,7 +46,10 @@ class ControlServer:
             os.unlink(path)  # left by a process that died
         self._server = socketserver.ThreadingUnixStreamServer(path, _RequestHandler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="control", daemon=True)
+        # shutdown() waits for the loop to notice (every poll_interval): keep the handover quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="control", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -51,18 +59,26 @@ class ControlServer:
         self._server.server_close()
 
 
-def request(path: str, op: str, timeout: float) -> Any:
-    """Ask the participant; raises :class:`ControlUnavailable` or ``RuntimeError``."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(timeout)
+def request(path: str, op: str, timeout: float, params: dict[str, Any] | None = None) -> Any:
+    """Ask the participant; raises :class:`ControlUnavailable` when nothing was
+    sent, :class:`ControlNoReply` when the request went out unanswered, or
+    ``RuntimeError`` with the participant's error."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)
+        try:
             conn.connect(path)
-            conn.sendall(json.dumps({"op": op}).encode() + b"\n")
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise ControlUnavailable("no election participant is running in this container") from exc
+        except TimeoutError as exc:
+            raise ControlUnavailable("the election participant did not accept the request in time") from exc
+        message = {"op": op} if params is None else {"op": op, "params": params}
+        try:
+            conn.sendall(json.dumps(message).encode() + b"\n")
             data = conn.makefile("rb").readline()
-    except (FileNotFoundError, ConnectionRefusedError) as exc:
-        raise ControlUnavailable("no election participant is running in this container") from exc
-    except TimeoutError as exc:
-        raise ControlUnavailable("the election participant did not answer in time") from exc
+        except (TimeoutError, ConnectionError) as exc:
+            raise ControlNoReply("the election participant did not answer in time") from exc
+    if not data:
+        raise ControlNoReply("the election participant closed the connection without answering")
     reply = json.loads(data)
     if not reply["ok"]:
         raise RuntimeError(reply["error"])

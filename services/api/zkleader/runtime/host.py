@@ -18,6 +18,7 @@ from ..election import Identity, LeaderElection, Participant, Status, TermHistor
 from ..election.terms import ClusterTermLog, term_log_path
 from . import peers, snapshot
 from .control import ControlServer
+from .journal_desk import JournalDesk
 from .paths import RuntimePaths
 from .termlog import TermLogWriter
 
@@ -54,6 +55,7 @@ class ElectionHost:
             on_revoked=self._revoked,
             on_status=self._status_changed,
         )
+        self._journal = JournalDesk(self._election, settings)  # issue 11: the fenced journal
         self._control = ControlServer(paths.control_socket, self._control_request)
         # --- issue 13: cluster term log (fenced, off the election thread) and peer poller ---
         self._term_log = ClusterTermLog(
@@ -87,8 +89,10 @@ class ElectionHost:
         self._peers.start()  # issue 13
 
     def close(self, timeout: float = 5.0) -> None:
-        """Hand over at once: delete our node and close the session."""
+        """Hand over: finish the journal appends in flight from every worker
+        (bounded), then delete our node and close the session."""
         log.info("closing election participant")
+        self._journal.drain()  # issue 11: no commit cut off by the close
         self._control.close()
         self._peers.close()  # issue 13
         # issue 13: record a clean end while our member node and session still exist
@@ -134,7 +138,9 @@ class ElectionHost:
             raise ConnectionError(f"not connected to ZooKeeper ({client.state})")
         return self._election.participants()
 
-    def _control_request(self, op: str) -> Any:
+    def _control_request(self, op: str, params: dict[str, Any]) -> Any:
+        if op.startswith("journal."):
+            return self._journal.handle(op, params)
         if op == "participants":
             return [asdict(p) for p in self._election.participants()]
         if op == "resign":

@@ -6,19 +6,30 @@ from flask import Flask
 
 from .cluster import ClusterCollector, ClusterSource, build_cluster_blueprint
 from .errors import register_error_handlers
+from .journal import JournalView, build_journal_blueprint
 from .metrics import ElectionCollector, make_registry
 from .page import build_page_blueprint
 from .routes import build_blueprint
 from .view import ElectionView
 
 
-def create_app(view: ElectionView, *, admin_token: str | None, cluster: ClusterSource | None = None) -> Flask:
+def create_app(
+    view: ElectionView,
+    *,
+    admin_token: str | None,
+    cluster: ClusterSource | None = None,
+    journal: JournalView | None = None,
+) -> Flask:
+    """``cluster``: the peer poller's reports (``/cluster``, the page);
+    ``journal``: the fenced journal's routes (``/journal``), when given."""
     app = Flask("zkleader", static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     registry = make_registry(ElectionCollector(view))
-    registry.register(ClusterCollector(cluster))  # issue 13
+    registry.register(ClusterCollector(cluster))
     app.register_blueprint(build_blueprint(view, admin_token, registry))
-    app.register_blueprint(build_cluster_blueprint(view, cluster))  # issue 13: /cluster, /cluster/terms
-    app.register_blueprint(build_page_blueprint())  # issue 13: the live page at /
+    app.register_blueprint(build_cluster_blueprint(view, cluster))  # /cluster, /cluster/terms
+    app.register_blueprint(build_page_blueprint())  # the live page at /
+    if journal is not None:
+        app.register_blueprint(build_journal_blueprint(journal))
     register_error_handlers(app)
     return app

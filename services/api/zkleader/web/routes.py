@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from ..election import ElectionState
+from ..election import ElectionState, Status
 from ..election.lease import now as lease_clock
 from .errors import error_response
 from .view import ElectionView
@@ -19,26 +20,24 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
 
     @bp.get("/leader")
     def leader() -> ResponseReturnValue:
+        return jsonify(leader_body(view.status(), with_lease=request.args.get("include") == "lease"))
+
+    # Role endpoints for load balancers (Patroni's /primary and /replica): the
+    # status code alone says the role, decided at request time (lease included),
+    # so HAProxy's `http-check expect status 200` routes to the leader only.
+    # OPTIONS is answered by the view, not by Flask's automatic OPTIONS (always 200).
+    def primary() -> ResponseReturnValue:
         status = view.status()
-        instant = lease_clock()  # one read decides both fields
-        is_leader = status.is_leader_at(instant)
-        body = {
-            "isLeader": is_leader,
-            "instance": status.instance,
-            "state": status.state.value,
-            "epoch": status.epoch,
-            "leader": None
-            if status.leader is None
-            else {"instance": status.leader.instance, "address": status.leader.address},
-        }
-        # Seconds this leader may still act without renewing (null when not
-        # leading). Only on request: a countdown would make two answers about
-        # the same leadership differ.
-        if request.args.get("include") == "lease":
-            body["leaseRemaining"] = (
-                round(status.lease_deadline - instant, 3) if is_leader and status.lease_deadline is not None else None
-            )
-        return jsonify(body)
+        body = leader_body(status)
+        return jsonify(body), 200 if body["isLeader"] else 503
+
+    def replica() -> ResponseReturnValue:
+        status = view.status()
+        enrolled_follower = status.state is ElectionState.FOLLOWER and status.enrolled
+        return jsonify(leader_body(status)), 200 if enrolled_follower else 503
+
+    for rule, endpoint in (("/primary", primary), ("/replica", replica)):
+        bp.add_url_rule(rule, view_func=endpoint, methods=["GET", "OPTIONS"], provide_automatic_options=False)
 
     @bp.get("/leader/history")
     def history() -> ResponseReturnValue:
@@ -85,3 +84,28 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
         return jsonify({"resigned": True, "instance": view.status().instance}), 202
 
     return bp
+
+
+def leader_body(status: Status, *, with_lease: bool = False) -> dict[str, Any]:
+    """``GET /leader``'s JSON; ``isLeader`` is decided now, from the lease.
+
+    ``with_lease`` (``?include=lease``) adds ``leaseRemaining``: seconds this
+    leader may still act without renewing, null when not leading. Only on
+    request: a countdown would make two answers about the same leadership differ.
+    """
+    instant = lease_clock()  # one read decides both fields
+    is_leader = status.is_leader_at(instant)
+    body: dict[str, Any] = {
+        "isLeader": is_leader,
+        "instance": status.instance,
+        "state": status.state.value,
+        "epoch": status.epoch,
+        "leader": None
+        if status.leader is None
+        else {"instance": status.leader.instance, "address": status.leader.address},
+    }
+    if with_lease:
+        body["leaseRemaining"] = (
+            round(status.lease_deadline - instant, 3) if is_leader and status.lease_deadline is not None else None
+        )
+    return body

@@ -1,0 +1,121 @@
+"""The gateway, the role endpoints and the journal on the running stack, and
+zero failed writes through the gateway across graceful stops of the leader."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from tests.support.journal_writers import Writer, check_journal, failures, unavailability
+from tests.support.waiting import eventually, expect
+
+from .conftest import INSTANCES, Stack, sole_leader
+from .records import assert_invariants, write_scenario
+
+pytestmark = pytest.mark.stack
+
+GRACEFUL_STOPS = 3
+WRITE_RATE = 20.0
+
+
+def test_role_endpoints_and_the_gateway_follow_the_leader(stack: Stack) -> None:
+    leader, view = eventually(lambda: sole_leader(stack), timeout=60)
+    for name in INSTANCES:
+        for method in ("GET", "HEAD", "OPTIONS"):
+            primary = requests.request(method, f"{stack.url(name)}/primary", timeout=2)
+            replica = requests.request(method, f"{stack.url(name)}/replica", timeout=2)
+            assert primary.status_code == (200 if name == leader else 503), (name, method)
+            assert replica.status_code == (503 if name == leader else 200), (name, method)
+        assert requests.get(f"{stack.url(name)}/leader", timeout=2).status_code == 200
+    through = eventually(lambda: _primary_through_gateway(stack), timeout=10)
+    assert through["instance"] == leader and through["epoch"] == view["epoch"]
+
+
+def _primary_through_gateway(stack: Stack) -> dict[str, object]:
+    response = requests.get(f"{stack.gateway_url}/primary", timeout=2)
+    expect(response.status_code == 200, f"gateway answered {response.status_code}")
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_journal_through_the_gateway_and_on_every_instance(stack: Stack) -> None:
+    leader, _ = eventually(lambda: sole_leader(stack), timeout=60)
+    key = f"stack-{time.time_ns()}"
+    first = requests.post(
+        f"{stack.gateway_url}/journal", json={"message": key}, headers={"Idempotency-Key": key}, timeout=10
+    )
+    assert first.status_code == 201, first.text
+    created = first.json()
+    assert created["instance"] == leader
+    again = requests.post(
+        f"{stack.gateway_url}/journal", json={"message": key}, headers={"Idempotency-Key": key}, timeout=10
+    )
+    assert again.status_code == 201 and again.json() == created
+    assert again.headers["Idempotent-Replayed"] == "true"
+    for name in INSTANCES:
+        page = requests.get(f"{stack.url(name)}/journal", params={"after": created["seq"] - 1, "limit": 1}, timeout=5)
+        assert page.status_code == 200
+        (entry,) = page.json()["entries"]
+        assert entry["seq"] == created["seq"] and entry["message"] == key and entry["instance"] == leader
+    follower = next(name for name in INSTANCES if name != leader)
+    refused = requests.post(f"{stack.url(follower)}/journal", json={"message": "direct"}, timeout=10)
+    assert refused.status_code == 503
+    assert refused.json()["leader"]["instance"] == leader
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (json.dumps({"message": 1}).encode(), "application/json", 400),
+        (json.dumps({"message": "x" * 1025}).encode(), "application/json", 400),
+        (json.dumps({"message": "x" * 5000}).encode(), "application/json", 413),
+        (json.dumps({"message": "x"}).encode(), "text/plain", 415),
+    ],
+)
+def test_bad_writes_through_the_gateway_are_refused(stack: Stack, body: bytes, content_type: str, status: int) -> None:
+    eventually(lambda: sole_leader(stack), timeout=60)
+    response = requests.post(
+        f"{stack.gateway_url}/journal", data=body, headers={"Content-Type": content_type}, timeout=10
+    )
+    assert response.status_code == status, response.text
+    assert response.json()["status"] == status
+
+
+def test_no_failed_write_through_the_gateway_across_graceful_stops(stack: Stack) -> None:
+    """20 writes per second, no client retries, through the gateway; the
+    leader is stopped gracefully (SIGTERM) several times."""
+    trials = []
+    with Writer(stack, ["gateway"], rate=WRITE_RATE) as writer:
+        time.sleep(1.0)
+        for _ in range(GRACEFUL_STOPS):
+            old, _ = eventually(lambda: sole_leader(stack), timeout=60)
+            stopped_at = time.time()
+            stack.compose("stop", old)
+            new, _ = eventually(lambda old=old: sole_leader(stack, [n for n in INSTANCES if n != old]), timeout=10)
+            time.sleep(1.0)
+            stack.compose("start", old)
+            eventually(lambda: sole_leader(stack), timeout=60)
+            time.sleep(1.0)
+            trials.append(
+                {
+                    "faultAt": round(stopped_at, 3),
+                    "oldLeader": old,
+                    "newLeader": new,
+                    "writeUnavailableSeconds": unavailability(writer.results(), stopped_at),
+                }
+            )
+    writes = writer.results()
+    failed = failures(writes)
+    counts = check_journal(stack, writes)
+    assert_invariants(stack)
+    write_scenario(
+        "graceful-stop-writes",
+        {"writeRate": WRITE_RATE, "stops": GRACEFUL_STOPS, "journal": counts, "failed": [vars(w) for w in failed]},
+        trials,
+    )
+    assert not failed, f"{len(failed)} of {len(writes)} writes failed: {failed[:5]}"
+    assert counts["acknowledged"] == len(writes)

@@ -1,0 +1,93 @@
+"""The control socket: parameters, and "never sent" told apart from "no answer"."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zkleader.runtime import control
+
+
+@pytest.fixture
+def socket_path(tmp_path: Path) -> Iterator[str]:
+    yield str(tmp_path / "control.sock")
+
+
+def serve(path: str, handle: control.Handler) -> control.ControlServer:
+    server = control.ControlServer(path, handle)
+    server.start()
+    return server
+
+
+def test_parameters_reach_the_handler_and_the_result_comes_back(socket_path: str) -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def handle(op: str, params: dict[str, Any]) -> Any:
+        seen.append((op, params))
+        return {"echo": params}
+
+    server = serve(socket_path, handle)
+    try:
+        assert control.request(socket_path, "journal.append", 2.0, {"message": "m", "key": None}) == {
+            "echo": {"message": "m", "key": None}
+        }
+        assert control.request(socket_path, "participants", 2.0) == {"echo": {}}
+    finally:
+        server.close()
+    assert seen == [("journal.append", {"message": "m", "key": None}), ("participants", {})]
+
+
+def test_a_handler_error_is_a_runtime_error(socket_path: str) -> None:
+    def handle(op: str, params: dict[str, Any]) -> Any:
+        raise ValueError(f"unknown operation {op!r}")
+
+    server = serve(socket_path, handle)
+    try:
+        with pytest.raises(RuntimeError, match="unknown operation 'nope'"):
+            control.request(socket_path, "nope", 2.0)
+    finally:
+        server.close()
+
+
+def test_no_participant_means_nothing_was_sent(socket_path: str) -> None:
+    with pytest.raises(control.ControlUnavailable) as caught:
+        control.request(socket_path, "journal.append", 1.0, {"message": "m"})
+    assert not isinstance(caught.value, control.ControlNoReply)
+
+
+def test_a_request_without_an_answer_is_no_reply(socket_path: str) -> None:
+    release = threading.Event()
+
+    def handle(op: str, params: dict[str, Any]) -> Any:
+        release.wait(5)
+        return None
+
+    server = serve(socket_path, handle)
+    try:
+        with pytest.raises(control.ControlNoReply):
+            control.request(socket_path, "journal.append", 0.2, {"message": "m"})
+    finally:
+        release.set()
+        server.close()
+
+
+def test_the_shared_journal_maps_control_failures_to_outcomes(tmp_path: Path) -> None:
+    from zkleader.journal import AppendOutcome
+    from zkleader.runtime.journal_view import SharedJournal
+    from zkleader.runtime.paths import RuntimePaths
+
+    paths = RuntimePaths(str(tmp_path))
+    journal = SharedJournal(paths, session_timeout=0.1)  # control timeout 0.3 s
+    assert journal.append("m", None).outcome is AppendOutcome.UNAVAILABLE  # nothing listens: nothing sent
+
+    release = threading.Event()
+    server = serve(paths.control_socket, lambda op, params: release.wait(5))
+    try:
+        assert journal.append("m", "k").outcome is AppendOutcome.UNKNOWN  # sent, no answer
+    finally:
+        release.set()
+        server.close()
