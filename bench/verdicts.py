@@ -75,7 +75,7 @@ def judge(report: dict[str, Any]) -> tuple[list[Verdict], list[str]]:
                 "" if stop_new < 1.0 else f"over by {stop_new - 1.0:.3f} s",
             )
         )
-    from .gateway_verdicts import gateway_verdicts  # issue 11
+    from .gateway_verdicts import gateway_verdicts
 
     gateway, gateway_lines = gateway_verdicts(report)
     verdicts += gateway

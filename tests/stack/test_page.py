@@ -27,7 +27,7 @@ pytestmark = pytest.mark.stack
 
 RESULTS = REPO_ROOT / "results" / "page"
 TRIALS = 3
-SHOW_BOUND = SESSION_TIMEOUT + 2.0  # issue 13: the new leader on the page within T + 2 s of the kill
+SHOW_BOUND = SESSION_TIMEOUT + 2.0  # the new leader on the page within T + 2 s of the kill
 
 # What the page shows, read in one go (no reload, no waiting inside the page).
 _READ_PAGE = """

@@ -55,9 +55,9 @@ class ElectionHost:
             on_revoked=self._revoked,
             on_status=self._status_changed,
         )
-        self._journal = JournalDesk(self._election, settings)  # issue 11: the fenced journal
+        self._journal = JournalDesk(self._election, settings)
         self._control = ControlServer(paths.control_socket, self._control_request)
-        # --- issue 13: cluster term log (fenced, off the election thread) and peer poller ---
+        # The cluster term log (fenced writes, off the election thread) and the peer poller.
         self._term_log = ClusterTermLog(
             self._election.client,
             term_log_path(settings.election_path),
@@ -72,7 +72,6 @@ class ElectionHost:
             terms=self._term_log.recent,
             publish=lambda report: peers.write(peers.report_path(paths.state_dir), report),
         )
-        # --- end issue 13 ---
 
     @property
     def election(self) -> LeaderElection:
@@ -84,18 +83,18 @@ class ElectionHost:
         log.info("starting election participant", extra={"settings": self._settings.safe_summary()})
         self._write_snapshot()
         self._control.start()
-        self._term_writer.start()  # issue 13
+        self._term_writer.start()
         self._election.start()
-        self._peers.start()  # issue 13
+        self._peers.start()
 
     def close(self, timeout: float = 5.0) -> None:
         """Hand over: finish the journal appends in flight from every worker
         (bounded), then delete our node and close the session."""
         log.info("closing election participant")
-        self._journal.drain()  # issue 11: no commit cut off by the close
+        self._journal.drain()  # no commit cut off by the close
         self._control.close()
-        self._peers.close()  # issue 13
-        # issue 13: record a clean end while our member node and session still exist
+        self._peers.close()
+        # Record a clean end while our member node and session still exist
         # (the close below deletes the node and closes the session at once).
         ending = self._term_writer.ended(
             self._election.status.epoch if self._election.is_leader else None, "closed", time.time()
@@ -104,20 +103,20 @@ class ElectionHost:
             with contextlib.suppress(TimeoutError):
                 ending.result(timeout=1.0)
         self._election.close(timeout)
-        self._term_writer.close()  # issue 13
+        self._term_writer.close()
         self._write_snapshot()
 
     def _elected(self, epoch: int, at: float) -> None:
         self._history.elected(epoch, at)
         self._write_snapshot()
-        self._term_writer.granted(self._election.fence(), at)  # issue 13: queued, never blocks
+        self._term_writer.granted(self._election.fence(), at)  # queued, never blocks
 
     def _revoked(self, reason: str, at: float) -> None:
         terms = self._history.terms()
         epoch = terms[-1].epoch if terms and terms[-1].ended_at is None else None
         self._history.revoked(reason, at)
         self._write_snapshot()
-        self._term_writer.ended(epoch, reason, at)  # issue 13: clean ends only, queued
+        self._term_writer.ended(epoch, reason, at)  # clean ends only, queued
 
     def _write_snapshot(self) -> None:
         status: Status = self._election.status
@@ -129,10 +128,10 @@ class ElectionHost:
 
     def _status_changed(self, _status: Status) -> None:
         self._write_snapshot()
-        self._peers.wake()  # issue 13: a fresh peer view right after a change (fires only after start)
+        self._peers.wake()  # a fresh peer view right after a change (fires only after start)
 
     def _connected_participants(self) -> list[Participant]:
-        """The membership, for the peer poller (issue 13); fails at once when disconnected."""
+        """The membership, for the peer poller; fails at once when disconnected."""
         client = self._election.client
         if not client.connected:
             raise ConnectionError(f"not connected to ZooKeeper ({client.state})")
@@ -144,7 +143,7 @@ class ElectionHost:
         if op == "participants":
             return [asdict(p) for p in self._election.participants()]
         if op == "resign":
-            self._term_writer.flush()  # issue 13: our grant is written while our node still fences it
+            self._term_writer.flush()  # our grant is written while our node still fences it
             # Wait T for the worker to take it up, then at most 2 T for the
             # delete: the caller's control timeout (4 T) outlasts both.
             return self._election.resign(timeout=self._election.status.session_timeout)

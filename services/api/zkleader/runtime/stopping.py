@@ -1,4 +1,4 @@
-"""Stop taking connections the moment SIGTERM arrives (issue 11's graceful drain).
+"""Stop taking connections the moment SIGTERM arrives (the graceful drain).
 
 gunicorn's gthread worker, on SIGTERM, notices only at its next poll (up to
 1 s later), and then keeps its listening sockets open but unwatched until its
