@@ -16,7 +16,10 @@ source scripts/lib/require.sh
 require_programs python3:python3 sha256sum:coreutils
 # The browser tests (tests/stack/test_page.py) drive Debian's own headless
 # Chromium through its matching driver: no browser download at run time.
-require_programs chromium:chromium chromedriver:chromium-driver
+# CHROMIUM and CHROMEDRIVER name another pair (e.g. a CI runner's own Chrome).
+if [ -z "${CHROMIUM:-}" ] || [ -z "${CHROMEDRIVER:-}" ]; then
+    require_programs chromium:chromium chromedriver:chromium-driver
+fi
 
 # Hash the requirements file, the files it includes with -r (one level), and
 # the interpreter version.
