@@ -28,12 +28,13 @@ OPERATIONS = (APPEND, READ)
 class JournalDesk:
     """Serves journal operations for one election participant.
 
-    :meth:`drain` runs before the participant hands over: it lets appends
-    that are arriving from the container's workers (each finishing its own
-    in-flight requests after SIGTERM) complete, then refuses new ones with
-    ``not-leader`` (nothing written, so a balancer may resend them), and
-    waits for the last one in flight, so that closing the session never cuts
-    a commit off into an unknown outcome.
+    :meth:`drain` runs before the participant hands over: from then on it
+    refuses new appends with ``not-leader`` (nothing written, so a balancer
+    may resend them to the successor), and it waits for the ones in flight,
+    so that closing the session never cuts a commit off into an unknown
+    outcome. It does not wait for a quiet moment: a client that keeps a
+    connection to this instance open and writes steadily would never give
+    one, and would hold the handover back for the whole bound.
     """
 
     def __init__(self, election: LeaderElection, settings: Settings) -> None:
@@ -49,7 +50,6 @@ class JournalDesk:
         )
         self._guard = threading.Condition()
         self._in_flight = 0
-        self._last_started = 0.0
         self._closing = False
 
     def handle(self, op: str, params: dict[str, Any]) -> Any:
@@ -65,7 +65,6 @@ class JournalDesk:
             if self._closing:
                 return self._not_leader("this instance is stopping")
             self._in_flight += 1
-            self._last_started = time.monotonic()
         try:
             fence = self._election.fence()
             if fence is None:
@@ -76,16 +75,10 @@ class JournalDesk:
                 self._in_flight -= 1
                 self._guard.notify_all()
 
-    def drain(self, quiet: float = 0.05, timeout: float = 2.0) -> None:
-        """Wait until no append started for ``quiet`` seconds and none is in
-        flight (at most ``timeout``), then refuse new appends."""
+    def drain(self, timeout: float = 2.0) -> None:
+        """Refuse new appends, then wait (at most ``timeout``) for those in flight."""
         deadline = time.monotonic() + timeout
         with self._guard:
-            while time.monotonic() < deadline:
-                idle_for = time.monotonic() - self._last_started
-                if self._in_flight == 0 and idle_for >= quiet:
-                    break
-                self._guard.wait(min(max(quiet - idle_for, 0.01), max(deadline - time.monotonic(), 0.0)))
             self._closing = True
             while self._in_flight and time.monotonic() < deadline:
                 self._guard.wait(deadline - time.monotonic())
