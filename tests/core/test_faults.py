@@ -14,6 +14,7 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import ConnectionLoss
 
+from tests.support.waiting import expect
 from zkleader.election import ElectionState
 from zkleader.election.naming import election_order
 
@@ -43,7 +44,11 @@ def test_connection_loss_steps_down_then_the_same_session_leads_again(
         # The lease (half the session timeout) runs out first, then kazoo suspends.
         eventually(lambda: _assert_not_leader(leader), timeout=timeout)
         eventually(lambda: _assert_state(leader, ElectionState.SUSPENDED), timeout=timeout)
-        assert participants.events["leader"].revoked[-1][0] == "connection suspended"
+        # The status says SUSPENDED at once (kazoo's thread); on_revoked runs on
+        # the election worker in its turn, which may still be in a failing call.
+        revoked = participants.events["leader"].revoked
+        eventually(lambda: expect(bool(revoked), "on_revoked not called yet"), timeout=timeout)
+        assert revoked[-1][0] == "connection suspended"
     finally:
         zookeeper.unpause()
 
