@@ -93,7 +93,6 @@ class ElectionHost:
         log.info("closing election participant")
         self._journal.drain()  # no commit cut off by the close
         self._control.close()
-        self._peers.close()
         # Record a clean end while our member node and session still exist
         # (the close below deletes the node and closes the session at once).
         ending = self._term_writer.ended(
@@ -103,6 +102,9 @@ class ElectionHost:
             with contextlib.suppress(TimeoutError):
                 ending.result(timeout=1.0)
         self._election.close(timeout)
+        # The peer poller only after the handover: joining its thread (mid-poll,
+        # up to a second) must not hold the successor back.
+        self._peers.close()
         self._term_writer.close()
         self._write_snapshot()
 
