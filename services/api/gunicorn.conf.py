@@ -31,7 +31,7 @@ def post_worker_init(worker):
     from zkleader.runtime import stopping
     from zkleader.runtime import worker as runtime
 
-    stopping.install(worker)  # SIGTERM: refuse new connections at once, finish the rest
+    stopping.install(worker, _settings.drain_seconds)  # SIGTERM: drain, stop listening, finish the rest
     runtime.start(_settings, worker_alive=lambda: worker.alive)
 
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .conftest import SESSION_TIMEOUT, ZooKeeper
 pytestmark = pytest.mark.zookeeper
 
 WORKERS = 3
+DRAIN_SECONDS = 1.0  # longer than in production, so the test can look inside the drain
 
 
 def free_port() -> int:
@@ -46,6 +48,7 @@ def instance(zookeeper: ZooKeeper, election_path: str, tmp_path: Path) -> Iterat
         "GUNICORN_WORKERS": str(WORKERS),
         "BIND": f"127.0.0.1:{port}",
         "ZK_SESSION_TIMEOUT": str(SESSION_TIMEOUT),
+        "DRAIN_SECONDS": str(DRAIN_SECONDS),
     }
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
@@ -110,6 +113,43 @@ def test_several_workers_one_participant_takeover_and_graceful_exit(
 
     # SIGTERM: the participant closes, its node is deleted at once.
     server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=15) == 0
+    assert members(zookeeper.hosts, election_path) == []
+
+
+def primary_code(base: str) -> int:
+    code: int = requests.options(f"{base}/primary", timeout=2).status_code
+    return code
+
+
+def test_sigterm_drains_with_primary_404_then_stops_listening_then_hands_over(
+    instance: tuple[str, subprocess.Popen[bytes]], zookeeper: ZooKeeper, election_path: str
+) -> None:
+    """The graceful stop as a load balancer sees it (zkleader.runtime.stopping):
+    first every worker still serves while /primary answers 404 (still leading,
+    send no more), then the port is closed, then the member node goes."""
+    base, server = instance
+    eventually(lambda: leading(base), timeout=30)
+    assert primary_code(base) == 200
+    server.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    eventually(lambda: expect(primary_code(base) == 404, "not draining yet"), timeout=DRAIN_SECONDS / 2, interval=0.02)
+    codes: set[int] = set()
+    while time.monotonic() - signalled < DRAIN_SECONDS * 0.7:  # new connections: every worker
+        codes.add(primary_code(base))
+        assert leading(base)["isLeader"] is True
+    assert codes == {404}
+    assert len(members(zookeeper.hosts, election_path)) == 1, "handed over before the drain ended"
+
+    def refused() -> None:
+        try:
+            requests.get(f"{base}/leader", timeout=1)
+        except requests.ConnectionError:
+            return
+        raise AssertionError("still accepting connections")
+
+    eventually(refused, timeout=DRAIN_SECONDS + 5, interval=0.05)
+    assert time.monotonic() - signalled >= DRAIN_SECONDS * 0.9
     assert server.wait(timeout=15) == 0
     assert members(zookeeper.hosts, election_path) == []
 

@@ -18,6 +18,7 @@ def test_defaults() -> None:
     assert settings.zk_hosts == "zk1:2181,zk2:2181"
     assert settings.election_path == "/zkleader/election"
     assert settings.session_timeout == 4.0
+    assert settings.drain_seconds == 0.3
     assert settings.credentials is None and settings.admin_token is None
     assert settings.advertised_address.startswith("http://")
 
@@ -43,6 +44,9 @@ def test_defaults() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("GUNICORN_WORKERS", "0"),
         ("GUNICORN_THREADS", "many"),
+        ("DRAIN_SECONDS", "-0.1"),
+        ("DRAIN_SECONDS", "nan"),
+        ("DRAIN_SECONDS", "60"),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str) -> None:

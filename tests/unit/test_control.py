@@ -91,3 +91,30 @@ def test_the_shared_journal_maps_control_failures_to_outcomes(tmp_path: Path) ->
     finally:
         release.set()
         server.close()
+
+
+def test_a_request_never_taken_by_a_closing_participant_means_nothing_was_sent(socket_path: str) -> None:
+    """A participant that closes its socket with our connection still in its
+    backlog never read the request: that is "nothing sent" (a 503 a balancer
+    may retry elsewhere), not "no answer" (a 504, outcome unknown)."""
+    import socket
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(1)  # never accepts
+    outcome: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            control.request(socket_path, "journal.append", 2.0, {"message": "m"})
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            outcome.append(exc)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    threading.Event().wait(0.2)  # connected, waiting in the backlog
+    listener.close()
+    asker.join(5)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], control.ControlUnavailable)
+    assert not isinstance(outcome[0], control.ControlNoReply), outcome[0]

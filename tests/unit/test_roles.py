@@ -73,3 +73,14 @@ def test_a_follower_not_enrolled_is_no_replica(client: FlaskClient, view: FakeVi
 def test_other_methods_are_refused(client: FlaskClient) -> None:
     response = client.post("/primary")
     assert response.status_code == 405 and response.get_json()["status"] == 405
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_draining_leader_answers_404_on_primary_and_a_draining_follower_503(view: FakeView, method: str) -> None:
+    """404 while a leader drains before a graceful stop: HAProxy's
+    `disable-on-404` sends it nothing new but lets what it sent finish."""
+    client = create_app(view, admin_token=TOKEN, stepping_down=lambda: True).test_client()
+    assert client.open("/primary", method=method).status_code == 404
+    assert client.get("/leader").get_json()["isLeader"] is True  # still leading meanwhile
+    view.current = following()
+    assert client.open("/primary", method=method).status_code == 503

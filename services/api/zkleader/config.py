@@ -21,6 +21,7 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_SESSION_TIMEOUT = 1.0
 MAX_SESSION_TIMEOUT = 60.0
+MAX_DRAIN_SECONDS = 5.0
 
 
 class ConfigError(ValueError):
@@ -49,6 +50,13 @@ class Settings:
     # keeps (older ones are trimmed; more entries cost ZooKeeper memory).
     journal_path: str = "/zkleader/journal"
     journal_max_entries: int = 10_000
+    # DRAIN_SECONDS: on SIGTERM, how long a leader keeps serving while /primary
+    # answers 404, before it stops listening and hands over (see
+    # zkleader.runtime.stopping). Must outlast one gateway check interval plus
+    # its round trip (100 ms in services/gateway/haproxy.cfg), or requests the
+    # gateway just sent meet a closed port. Every graceful failover waits this
+    # long before the handover; 0 stops listening at once (no balancer in front).
+    drain_seconds: float = 0.3
 
     def safe_summary(self) -> dict[str, object]:
         """What may be logged: no password, no token."""
@@ -66,6 +74,7 @@ class Settings:
             "gunicorn_threads": self.gunicorn_threads,
             "journal_path": self.journal_path,
             "journal_max_entries": self.journal_max_entries,
+            "drain_seconds": self.drain_seconds,
         }
 
 
@@ -91,6 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gunicorn_threads=_count(env, "GUNICORN_THREADS", 4),
         journal_path=_journal_path(env, election_path),
         journal_max_entries=_count(env, "JOURNAL_MAX_ENTRIES", 10_000, most=1_000_000),
+        drain_seconds=_seconds(env, "DRAIN_SECONDS", 0.3, 0.0, MAX_DRAIN_SECONDS),
     )
 
 
@@ -157,16 +167,17 @@ def _advertised_address(env: Mapping[str, str], hostname: str) -> str:
 
 
 def _session_timeout(env: Mapping[str, str]) -> float:
-    raw = _get(env, "ZK_SESSION_TIMEOUT", "4.0")
+    return _seconds(env, "ZK_SESSION_TIMEOUT", 4.0, MIN_SESSION_TIMEOUT, MAX_SESSION_TIMEOUT)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, least: float, most: float) -> float:
+    raw = _get(env, name, f"{default:g}")
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError("ZK_SESSION_TIMEOUT", f"{raw!r} is not a number of seconds") from None
-    if not MIN_SESSION_TIMEOUT <= value <= MAX_SESSION_TIMEOUT:
-        raise ConfigError(
-            "ZK_SESSION_TIMEOUT",
-            f"{raw} s is outside {MIN_SESSION_TIMEOUT:g}-{MAX_SESSION_TIMEOUT:g} s",
-        )
+        raise ConfigError(name, f"{raw!r} is not a number of seconds") from None
+    if not least <= value <= most:  # also refuses nan
+        raise ConfigError(name, f"{raw} s is outside {least:g}-{most:g} s")
     return value
 
 

@@ -7,6 +7,7 @@ from .logs import configure_logging
 from .runtime.journal_view import SharedJournal
 from .runtime.paths import RuntimePaths
 from .runtime.peers import PeersFile, report_path
+from .runtime.stopping import draining
 from .runtime.view import SharedView
 from .web import create_app
 
@@ -17,4 +18,5 @@ app = create_app(
     admin_token=settings.admin_token,
     cluster=PeersFile(report_path(settings.state_dir)),
     journal=SharedJournal(RuntimePaths(settings.state_dir), settings.session_timeout),
+    stepping_down=draining,
 )

@@ -4,6 +4,13 @@ The participant's process listens on a Unix socket in the state directory; a
 request is one JSON line (``{"op": "participants"}``, ``{"op": "resign"}``, or
 with parameters ``{"op": "journal.append", "params": {...}}``) and so is the
 answer (``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``).
+
+The participant first writes one byte, :data:`TAKEN`, when it takes a
+connection, and the caller sends its request only after reading it. A
+participant that closes (a graceful stop) with a connection still in its
+backlog therefore never received that request, and the caller knows it:
+"nothing was sent" (safe to retry anywhere) is told apart from "sent, but no
+answer" (the outcome is unknown).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+TAKEN = b"+"
 Handler = Callable[[str, dict[str, Any]], Any]
 """``(op, params) -> result``; runs on one of the server's threads."""
 
@@ -35,6 +43,7 @@ class ControlServer:
 
         class _RequestHandler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                self.wfile.write(TAKEN)
                 try:
                     message = json.loads(self.rfile.readline())
                     reply = {"ok": True, "result": handle(message["op"], message.get("params") or {})}
@@ -71,10 +80,17 @@ def request(path: str, op: str, timeout: float, params: dict[str, Any] | None = 
             raise ControlUnavailable("no election participant is running in this container") from exc
         except TimeoutError as exc:
             raise ControlUnavailable("the election participant did not accept the request in time") from exc
+        reader = conn.makefile("rb")
+        try:
+            taken = reader.read(1)
+        except (TimeoutError, ConnectionError) as exc:
+            raise ControlUnavailable("the election participant did not take the request") from exc
+        if taken != TAKEN:
+            raise ControlUnavailable("the election participant closed without taking the request (stopping)")
         message = {"op": op} if params is None else {"op": op, "params": params}
         try:
             conn.sendall(json.dumps(message).encode() + b"\n")
-            data = conn.makefile("rb").readline()
+            data = reader.readline()
         except (TimeoutError, ConnectionError) as exc:
             raise ControlNoReply("the election participant did not answer in time") from exc
     if not data:

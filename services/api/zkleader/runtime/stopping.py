@@ -1,16 +1,30 @@
-"""Stop taking connections the moment SIGTERM arrives (the graceful drain).
+"""The graceful stop of a gunicorn worker: drain, then stop taking connections.
 
-gunicorn's gthread worker, on SIGTERM, notices only at its next poll (up to
-1 s later), and then keeps its listening sockets open but unwatched until its
-requests in flight are done: connections that arrive meanwhile are accepted
-by the kernel and later reset, after the client (HAProxy) has sent the
-request. That is a write whose outcome the client cannot know.
+On SIGTERM a leader must not lose a request that a load balancer already sent
+it, and must not be cut off by the balancer while one is in flight:
 
-So each worker, on SIGTERM, closes its listening sockets at once, on its own
-event loop: from then on a new connection is refused, which HAProxy may
-safely retry elsewhere (nothing was sent), and its health checks fail fast,
-while the requests already accepted finish normally. The election is handed
-over afterwards, from ``worker_exit``, as before.
+1. **Drain** (``drain_seconds``): the worker keeps accepting and serving, while
+   ``/primary`` answers 404 instead of 200 (:func:`draining`). HAProxy's
+   ``http-check disable-on-404`` then stops *sending* new requests here at its
+   next check, but keeps the server up, so the requests it already sent are
+   answered here normally. Had the check failed outright (503, or a refused
+   connection), HAProxy would mark the server down a few checks later and,
+   with ``on-marked-down shutdown-sessions``, cut whatever request it had just
+   routed here: a write whose outcome the client cannot know.
+2. **Stop listening**, on the worker's own event loop: from then on a new
+   connection is refused (nothing sent: a balancer may retry it elsewhere),
+   and the requests already accepted finish.
+3. gunicorn's ``worker_exit`` hook then hands the election over (see
+   :mod:`zkleader.runtime.worker`): the journal's appends in flight finish
+   first, then the member node goes and the successor leads.
+
+The drain must outlast one balancer check interval plus its round trip
+(the gateway checks every 100 ms; the default 0.3 s leaves room).
+
+gunicorn's own gthread stop would instead keep its listening sockets open but
+unwatched until its requests in flight are done: connections arriving
+meanwhile are accepted by the kernel and reset later, after the client sent
+its request. That is why the listeners are closed here, explicitly.
 """
 
 from __future__ import annotations
@@ -18,17 +32,32 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
 log = logging.getLogger("zkleader.runtime")
 
+_draining_since: float | None = None
 
-def install(worker: Any) -> bool:
-    """Wrap the worker's SIGTERM handler (from gunicorn's ``post_worker_init``).
 
-    False when the worker is not one this knows how to stop early (then
-    gunicorn's own stop applies).
+def draining() -> bool:
+    """True from SIGTERM on, in this process: a leader answers 404 on /primary."""
+    return _draining_since is not None
+
+
+def begin_drain() -> None:
+    """Mark this process as stopping (idempotent; called from the signal handler)."""
+    global _draining_since
+    if _draining_since is None:
+        _draining_since = time.monotonic()
+
+
+def install(worker: Any, drain_seconds: float) -> bool:
+    """Replace the worker's SIGTERM handler (from gunicorn's ``post_worker_init``).
+
+    False when the worker is not one this knows how to stop (then gunicorn's
+    own stop applies, and only the 404 on /primary of step 1 remains).
     """
     queue = getattr(worker, "method_queue", None)
     if queue is None or not hasattr(worker, "set_accept_enabled") or not hasattr(worker, "sockets"):
@@ -40,13 +69,19 @@ def install(worker: Any) -> bool:
         worker.set_accept_enabled(False)
         for listener in worker.sockets:
             listener.close()
-        log.info("SIGTERM: stopped listening; finishing requests in flight")
+        log.info("stopped listening; finishing requests in flight")
+
+    def stop_after_drain() -> None:
+        time.sleep(drain_seconds)
+        # Not from the signal handler itself: it may have interrupted the loop
+        # while it holds the queue's lock. This thread waits for the lock instead.
+        queue.defer(close_listeners)
 
     def on_term(signum: int, frame: FrameType | None) -> None:
-        worker.alive = False
-        # Not from the handler itself: it may have interrupted the loop while
-        # it holds the queue's lock. A thread waits for the lock instead.
-        threading.Thread(target=queue.defer, args=(close_listeners,), name="prompt-stop", daemon=True).start()
+        if draining():
+            return
+        begin_drain()
+        threading.Thread(target=stop_after_drain, name="graceful-stop", daemon=True).start()
 
     signal.signal(signal.SIGTERM, on_term)
     return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from .cluster import ClusterCollector, ClusterSource, build_cluster_blueprint
@@ -19,14 +21,17 @@ def create_app(
     admin_token: str | None,
     cluster: ClusterSource | None = None,
     journal: JournalView | None = None,
+    stepping_down: Callable[[], bool] = lambda: False,
 ) -> Flask:
     """``cluster``: the peer poller's reports (``/cluster``, the page);
-    ``journal``: the fenced journal's routes (``/journal``), when given."""
+    ``journal``: the fenced journal's routes (``/journal``), when given;
+    ``stepping_down``: true once this process drains before a graceful stop
+    (then a leader answers 404 on ``/primary``)."""
     app = Flask("zkleader", static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     registry = make_registry(ElectionCollector(view))
     registry.register(ClusterCollector(cluster))
-    app.register_blueprint(build_blueprint(view, admin_token, registry))
+    app.register_blueprint(build_blueprint(view, admin_token, registry, stepping_down))
     app.register_blueprint(build_cluster_blueprint(view, cluster))  # /cluster, /cluster/terms
     app.register_blueprint(build_page_blueprint())  # the live page at /
     if journal is not None:

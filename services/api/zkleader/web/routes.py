@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -15,7 +16,12 @@ from .errors import error_response
 from .view import ElectionView
 
 
-def build_blueprint(view: ElectionView, admin_token: str | None, registry: CollectorRegistry) -> Blueprint:
+def build_blueprint(
+    view: ElectionView,
+    admin_token: str | None,
+    registry: CollectorRegistry,
+    stepping_down: Callable[[], bool] = lambda: False,
+) -> Blueprint:
     bp = Blueprint("election", __name__)
 
     @bp.get("/leader")
@@ -26,10 +32,15 @@ def build_blueprint(view: ElectionView, admin_token: str | None, registry: Colle
     # status code alone says the role, decided at request time (lease included),
     # so HAProxy's `http-check expect status 200` routes to the leader only.
     # OPTIONS is answered by the view, not by Flask's automatic OPTIONS (always 200).
+    # A leader draining before a graceful stop answers 404: still leading and
+    # serving what was sent, but no longer to be sent more (HAProxy's
+    # `http-check disable-on-404`; see zkleader.runtime.stopping).
     def primary() -> ResponseReturnValue:
         status = view.status()
         body = leader_body(status)
-        return jsonify(body), 200 if body["isLeader"] else 503
+        if not body["isLeader"]:
+            return jsonify(body), 503
+        return jsonify(body), 404 if stepping_down() else 200
 
     def replica() -> ResponseReturnValue:
         status = view.status()
