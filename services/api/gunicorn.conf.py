@@ -31,11 +31,13 @@ def post_worker_init(worker):
     from zkleader.runtime import stopping
     from zkleader.runtime import worker as runtime
 
-    stopping.install(worker, _settings.drain_seconds)  # SIGTERM: drain, stop listening, finish the rest
-    runtime.start(_settings, worker_alive=lambda: worker.alive)
+    # SIGTERM: drain, stop listening, hand over; requests in flight finish.
+    stopping.install(worker, _settings.drain_seconds, then=runtime.stop)
+    # A stopping worker never takes the participant over (its drain keeps `alive` true).
+    runtime.start(_settings, worker_alive=lambda: worker.alive and not stopping.draining())
 
 
 def worker_exit(server, worker):
     from zkleader.runtime import worker as runtime
 
-    runtime.stop()
+    runtime.stop()  # at once if the handover above did not run; else waits for it

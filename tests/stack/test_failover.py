@@ -23,8 +23,13 @@ STOPS = 3
 # SIGKILL leaves the session to expire: T, rounded up to the next tick
 # (500 ms), then a notification and a check. Bound: 1.5 T + 1 s.
 KILL_BOUND = 1.5 * SESSION_TIMEOUT + 1.0
-# A graceful stop deletes the leader's node and closes its session.
-STOP_BOUND = 1.0
+# A graceful stop first drains (compose.yaml's DRAIN_SECONDS, 0.3 s: /primary
+# answers 404 so the gateway stops sending), then deletes the leader's node and
+# closes its session, so the successor leads long before the old session could
+# have expired. Bound: T/2, measured from just before `docker compose stop`
+# (whose own latency, 0.1-0.5 s on a loaded 2-core machine, is included).
+# How fast it really is belongs to the benchmark (docs/benchmark).
+STOP_BOUND = SESSION_TIMEOUT / 2
 
 
 def test_exactly_one_leader(stack: Stack) -> None:
@@ -58,7 +63,7 @@ def test_killing_the_leader_elects_another_and_the_restarted_one_rejoins_as_foll
     print(f"failover after SIGKILL (s): {[t['newLeaderSeconds'] for t in trials]} -> {path}")
 
 
-def test_graceful_stop_hands_over_within_a_second(stack: Stack) -> None:
+def test_graceful_stop_hands_over_well_before_the_session_could_expire(stack: Stack) -> None:
     trials = []
     for _ in range(STOPS):
         trial = failover_trial(

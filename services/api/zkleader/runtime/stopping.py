@@ -14,9 +14,11 @@ it, and must not be cut off by the balancer while one is in flight:
 2. **Stop listening**, on the worker's own event loop: from then on a new
    connection is refused (nothing sent: a balancer may retry it elsewhere),
    and the requests already accepted finish.
-3. gunicorn's ``worker_exit`` hook then hands the election over (see
+3. ``then`` runs (on a thread of its own): the election is handed over (see
    :mod:`zkleader.runtime.worker`): the journal's appends in flight finish
-   first, then the member node goes and the successor leads.
+   first, then the member node goes and the successor leads. Not from
+   gunicorn's ``worker_exit`` alone, which comes only after the worker's
+   kept-alive connections linger out (up to 2 s of a peer's polling).
 
 The drain must outlast one balancer check interval plus its round trip
 (the gateway checks every 100 ms; the default 0.3 s leaves room).
@@ -33,6 +35,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -53,7 +56,7 @@ def begin_drain() -> None:
         _draining_since = time.monotonic()
 
 
-def install(worker: Any, drain_seconds: float) -> bool:
+def install(worker: Any, drain_seconds: float, then: Callable[[], None]) -> bool:
     """Replace the worker's SIGTERM handler (from gunicorn's ``post_worker_init``).
 
     False when the worker is not one this knows how to stop (then gunicorn's
@@ -70,6 +73,7 @@ def install(worker: Any, drain_seconds: float) -> bool:
         for listener in worker.sockets:
             listener.close()
         log.info("stopped listening; finishing requests in flight")
+        threading.Thread(target=then, name="hand-over", daemon=True).start()
 
     def stop_after_drain() -> None:
         time.sleep(drain_seconds)

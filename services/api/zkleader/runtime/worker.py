@@ -20,6 +20,7 @@ from .paths import RuntimePaths
 log = logging.getLogger("zkleader.runtime")
 
 _guard = threading.Lock()
+_stopping = threading.Lock()  # a second stop() waits for the first to finish
 _host: ElectionHost | None = None
 _lock: ParticipantLock | None = None
 _exiting = False
@@ -72,12 +73,15 @@ def start(settings: Settings, worker_alive: Callable[[], bool]) -> None:
 
 
 def stop(timeout: float = 5.0) -> None:
-    """Close the participant (if this worker runs it) and release the lock."""
+    """Close the participant (if this worker runs it) and release the lock.
+    Called twice on a graceful stop (after the drain, and from ``worker_exit``):
+    the second call returns once the first is done."""
     global _exiting, _host
-    with _guard:
-        _exiting = True
-        host, _host = _host, None
-    if host is not None:
-        host.close(timeout)
-    if _lock is not None:
-        _lock.release()
+    with _stopping:
+        with _guard:
+            _exiting = True
+            host, _host = _host, None
+        if host is not None:
+            host.close(timeout)
+        if _lock is not None:
+            _lock.release()
