@@ -100,3 +100,25 @@ def test_twenty_participants_one_election_notification_per_handoff(
 
 def _assert_enrolled(election) -> None:  # type: ignore[no-untyped-def]
     assert election.status.enrolled
+
+
+def test_close_runs_after_handover_once_the_successor_can_lead_and_before_the_session_closes(
+    participants: Participants, election_path: str
+) -> None:
+    """The term log's last write goes in ``after_handover``: the member node is
+    already gone (the successor is not held back by it) and the session is
+    still open (the write can still be made)."""
+    group = [participants.start(election_path, f"p{i}") for i in range(2)]
+    leader = eventually(lambda: single_leader(group))
+    successor = next(e for e in group if e is not leader)
+    seen: dict[str, object] = {}
+
+    def after_handover() -> None:
+        seen["members"] = leader.client.get_children(election_path)  # still connected
+        seen["connected"] = leader.client.connected
+
+    leader.close(timeout=10.0, after_handover=after_handover)
+    assert seen["connected"] is True
+    assert isinstance(seen["members"], list) and len(seen["members"]) == 1, seen  # ours is gone
+    eventually(lambda: expect(successor.is_leader, "the successor does not lead"))
+    assert not leader.client.connected

@@ -216,6 +216,7 @@ class LeaderElection:
         self._published = True  # the observer has seen self._status
         self._session_lock = threading.Lock()
         self._session_closed = False
+        self._after_handover: Callable[[], None] | None = None
         self._busy_since: float | None = None
         # Owned by the worker thread from here on.
         self._state = ElectionState.CONNECTING
@@ -298,7 +299,7 @@ class LeaderElection:
         """
         return self._ask(_Kind.RESIGN, timeout)
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 10.0, *, after_handover: Callable[[], None] | None = None) -> None:
         """Leave: end the term, delete the node, close the session.
 
         Deleting the node notifies the successor at once, so it leads within a
@@ -306,7 +307,13 @@ class LeaderElection:
         within ``timeout`` (blocked in a ZooKeeper call), the session is closed
         from this thread instead, which deletes the node just as fast; close
         never raises for a timeout.
+
+        ``after_handover`` runs on the election worker between the node's
+        deletion and the session's close: for last writes that need the session
+        but must not hold the successor back (the term log's end of term). It
+        should be bounded; an exception is logged.
         """
+        self._after_handover = after_handover
         if not self._started:
             self._close_session()
             return
@@ -705,6 +712,7 @@ class LeaderElection:
                 self._delete_own_node()
         except KazooException as exc:
             log.warning("could not delete member node on close: %s", exc)
+        self._fire("after_handover", self._after_handover)
         self._close_session()
 
     def _close_session(self) -> None:

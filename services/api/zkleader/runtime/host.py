@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -93,20 +92,19 @@ class ElectionHost:
         log.info("closing election participant")
         self._journal.drain()  # no commit cut off by the close
         self._control.close()
-        # Record a clean end while our member node and session still exist
-        # (the close below deletes the node and closes the session at once).
-        ending = self._term_writer.ended(
-            self._election.status.epoch if self._election.is_leader else None, "closed", time.time()
-        )
-        if ending is not None:
-            with contextlib.suppress(TimeoutError):
-                ending.result(timeout=1.0)
-        self._election.close(timeout)
+        # Ending the term queues its record in the term log (``_revoked``); it
+        # is written after the handover, while the session still exists, so
+        # the successor never waits for it (bounded: 1 s).
+        self._election.close(timeout, after_handover=self._flush_term_log)
         # The peer poller only after the handover: joining its thread (mid-poll,
         # up to a second) must not hold the successor back.
         self._peers.close()
         self._term_writer.close()
         self._write_snapshot()
+
+    def _flush_term_log(self) -> None:
+        if not self._term_writer.flush(1.0):
+            log.warning("the term log's last writes did not finish within 1 s of the handover")
 
     def _elected(self, epoch: int, at: float) -> None:
         self._history.elected(epoch, at)
