@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 import urllib.error
@@ -30,6 +29,7 @@ from typing import Any
 from ..election import Participant, Status
 from ..election.cluster import ClusterReport, ClusterTerm, GapHistogram, MemberReport
 from ..election.lease import now as lease_clock
+from .atomic import write_atomically
 
 log = logging.getLogger("zkleader.peers")
 
@@ -341,15 +341,7 @@ def decode(data: bytes) -> ClusterReport:
 
 def write(path: str, report: ClusterReport) -> None:
     """Atomically replace the report file (write, then rename)."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".peers-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(encode(report))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(path, encode(report), prefix=".peers-")
 
 
 class PeersFile:
