@@ -15,8 +15,9 @@ only finds the instances through compose and prints what happens.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from prometheus_client.parser import text_string_to_metric_families
@@ -32,6 +33,20 @@ from .output import Output, clock
 MARGIN = 5.0  # added to 3 x the session timeout for the default bound
 DEFAULT_SESSION_TIMEOUT = 4.0  # compose.yaml's ZK_SESSION_TIMEOUT, when /metrics does not say
 SETTLE_TIMEOUT = 30.0
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _seconds_option(flag: str, envvar: str, default: float | None, text: str) -> Callable[[F], F]:
+    """A non-negative number of seconds, also read from ``envvar``; its default shown when it has one."""
+    return click.option(
+        flag,
+        type=click.FloatRange(min=0),
+        envvar=envvar,
+        default=default,
+        show_default=default is not None,
+        help=text,
+    )
 
 
 @click.command()
@@ -49,29 +64,19 @@ SETTLE_TIMEOUT = 30.0
     help="`docker compose stop` (SIGTERM: the leader hands over at once) instead of "
     "`docker compose kill` (SIGKILL: the survivors wait for the leader's session to expire).",
 )
-@click.option(
+@_seconds_option(
     "--timeout",
-    type=click.FloatRange(min=0),
-    envvar="FAILOVER_TIMEOUT",
-    default=None,
-    help="Give up when no single leader appears within this many seconds "
+    "FAILOVER_TIMEOUT",
+    None,
+    "Give up when no single leader appears within this many seconds "
     "(default $FAILOVER_TIMEOUT, else 3 x the session timeout + 5 s).",
 )
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0),
-    envvar="FAILOVER_POLL_INTERVAL",
-    default=0.2,
-    show_default=True,
-    help="Poll interval in seconds ($FAILOVER_POLL_INTERVAL).",
-)
-@click.option(
+@_seconds_option("--interval", "FAILOVER_POLL_INTERVAL", 0.2, "Poll interval in seconds ($FAILOVER_POLL_INTERVAL).")
+@_seconds_option(
     "--rejoin-timeout",
-    type=click.FloatRange(min=0),
-    envvar="FAILOVER_REJOIN_TIMEOUT",
-    default=60.0,
-    show_default=True,
-    help="Bound for the restarted instance to rejoin ($FAILOVER_REJOIN_TIMEOUT).",
+    "FAILOVER_REJOIN_TIMEOUT",
+    60.0,
+    "Bound for the restarted instance to rejoin ($FAILOVER_REJOIN_TIMEOUT).",
 )
 @click.option(
     "--project-directory",

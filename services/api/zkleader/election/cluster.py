@@ -8,9 +8,10 @@ of different instances can be compared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .status import Participant
+from .lease import now as lease_clock
+from .status import Participant, Status
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,37 @@ class MemberReport:
     lease_left: float | None = None
     error: str | None = None
     checked_at: float | None = None
+
+
+def listed_member(instance: str, address: str, listed: Participant | None, now: float) -> MemberReport:
+    """A member as the latest listing shows it, before its own word is known."""
+    return MemberReport(
+        instance=instance,
+        address=address,
+        in_election=listed is not None,
+        zk_leader=bool(listed and listed.is_leader),
+        reachable=False,
+        checked_at=now,
+    )
+
+
+def own_member_report(
+    instance: str, address: str, status: Status, listed: Participant | None, now: float
+) -> MemberReport:
+    """This instance's own row: its status read now (``isLeader`` with the lease
+    checked at this moment) next to its member node in the latest listing."""
+    monotonic = lease_clock()  # the clock lease deadlines are on
+    is_leader = status.is_leader_at(monotonic)
+    return replace(
+        listed_member(instance, address, listed, now),
+        reachable=True,
+        is_self=True,
+        reported_is_leader=is_leader,
+        reported_state=status.state.value,
+        reported_epoch=status.epoch,
+        reported_leader=None if status.leader is None else status.leader.instance,
+        lease_left=None if status.lease_deadline is None or not is_leader else status.lease_deadline - monotonic,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 import urllib.error
@@ -28,8 +27,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..election import Participant, Status
-from ..election.cluster import ClusterReport, ClusterTerm, GapHistogram, MemberReport
-from ..election.lease import now as lease_clock
+from ..election.cluster import ClusterReport, ClusterTerm, GapHistogram, MemberReport, listed_member, own_member_report
+from .atomic import write_atomically
 
 log = logging.getLogger("zkleader.peers")
 
@@ -257,37 +256,13 @@ class PeerPoller:
         return answers
 
     def _own_report(self, listed: Participant | None, now: float) -> MemberReport:
-        status = self._status()
-        monotonic = lease_clock()  # the clock lease deadlines are on
-        is_leader = status.is_leader_at(monotonic)
-        lease_left = None if status.lease_deadline is None or not is_leader else status.lease_deadline - monotonic
-        return MemberReport(
-            instance=self._instance,
-            address=self._address,
-            in_election=listed is not None,
-            zk_leader=bool(listed and listed.is_leader),
-            reachable=True,
-            is_self=True,
-            reported_is_leader=is_leader,
-            reported_state=status.state.value,
-            reported_epoch=status.epoch,
-            reported_leader=None if status.leader is None else status.leader.instance,
-            lease_left=lease_left,
-            checked_at=now,
-        )
+        return own_member_report(self._instance, self._address, self._status(), listed, now)
 
     @staticmethod
     def _peer_report(
         name: str, address: str, listed: Participant | None, answer: dict[str, Any] | Exception, now: float
     ) -> MemberReport:
-        base = MemberReport(
-            instance=name,
-            address=address,
-            in_election=listed is not None,
-            zk_leader=bool(listed and listed.is_leader),
-            reachable=False,
-            checked_at=now,
-        )
+        base = listed_member(name, address, listed, now)
         if isinstance(answer, Exception):
             return MemberReport(**{**asdict(base), "error": _describe(answer)})
         leader = answer.get("leader")
@@ -341,15 +316,7 @@ def decode(data: bytes) -> ClusterReport:
 
 def write(path: str, report: ClusterReport) -> None:
     """Atomically replace the report file (write, then rename)."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".peers-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(encode(report))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(path, encode(report), prefix=".peers-")
 
 
 class PeersFile:

@@ -10,14 +10,13 @@ time. The status itself is encoded by :class:`~zkleader.election.Status`.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..election import Status, Term
 from ..election.lease import wall_time_of
+from .atomic import write_atomically
 
 
 def process_start(pid: int) -> int | None:
@@ -69,15 +68,8 @@ def decode(data: bytes) -> SharedState:
 
 
 def write(path: str, state: SharedState) -> None:
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(encode(state))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Atomically replace the snapshot file (write, then rename)."""
+    write_atomically(path, encode(state), prefix=".snapshot-")
 
 
 def read(path: str) -> SharedState | None:

@@ -19,8 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from ..election import ElectionState, Participant, Status
-from ..election.cluster import ClusterReport, MemberReport
-from ..election.lease import now as lease_clock
+from ..election.cluster import ClusterReport, MemberReport, own_member_report
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -64,24 +63,7 @@ def _member_json(m: MemberReport) -> dict[str, Any]:
 
 def _own_member(status: Status, listed: list[Participant], now: float) -> dict[str, Any]:
     mine = next((p for p in listed if p.instance == status.instance), None)
-    monotonic = lease_clock()  # the clock lease deadlines are on
-    leading = status.is_leader_at(monotonic)
-    return _member_json(
-        MemberReport(
-            instance=status.instance,
-            address=mine.address or "" if mine else "",
-            in_election=mine is not None,
-            zk_leader=bool(mine and mine.is_leader),
-            reachable=True,
-            is_self=True,
-            reported_is_leader=leading,
-            reported_state=status.state.value,
-            reported_epoch=status.epoch,
-            reported_leader=None if status.leader is None else status.leader.instance,
-            lease_left=status.lease_deadline - monotonic if leading and status.lease_deadline else None,
-            checked_at=now,
-        )
-    )
+    return _member_json(own_member_report(status.instance, mine.address or "" if mine else "", status, mine, now))
 
 
 def _membership(
