@@ -9,6 +9,7 @@ side by side against one ZooKeeper. Figures go to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import time
@@ -44,7 +45,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--load-connections", default="8,64", help="wrk connections per run, comma-separated")
     parser.add_argument("--handoffs", type=int, default=30, help="handoffs per recipe and size")
     parser.add_argument("--sizes", default="10,100", help="participants per recipe run")
-    parser.add_argument("--write-rate", type=float, default=20.0, help="gateway writes per second during failovers")
+    parser.add_argument(
+        "--write-rate",
+        type=float,
+        default=20.0,
+        help="gateway writes per second during failovers (0: no writer, the election alone)",
+    )
     parser.add_argument("--journal-seconds", type=float, default=15.0, help="journal write load per target")
     parser.add_argument("--journal-clients", type=int, default=8, help="closed-loop journal writers")
     parser.add_argument(
@@ -70,8 +76,10 @@ def stack_sections(args: argparse.Namespace, skip: set[str], report: dict[str, A
             report["settings"]["gatewayWriteRate"] = args.write_rate
             for kind, count in (("kill", args.kills), ("stop", args.stops), ("partition", args.partitions)):
                 if count:
-                    # One writer through the gateway per fault kind, no retries of its own.
-                    with Writer(stack, ["gateway"], rate=args.write_rate) as writer:
+                    # One writer through the gateway per fault kind, no retries of its own
+                    # (none with --write-rate 0: the election alone, as before the gateway).
+                    writer = Writer(stack, ["gateway"], rate=args.write_rate) if args.write_rate > 0 else None
+                    with writer if writer is not None else contextlib.nullcontext():
                         time.sleep(1.0)  # successes before the first fault, or its gap has no start
                         failover[kind] = stack_bench.failover_trials(stack, kind, count, timeout, log, writer)
             report["failover"] = failover
