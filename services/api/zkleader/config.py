@@ -19,6 +19,7 @@ _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:]+\])(?::(?P<po
 _INSTANCE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ELECTION_ROLES = ("candidate", "observer")
 MIN_SESSION_TIMEOUT = 1.0
 MAX_SESSION_TIMEOUT = 60.0
 
@@ -49,6 +50,10 @@ class Settings:
     # keeps (older ones are trimmed; more entries cost ZooKeeper memory).
     journal_path: str = "/zkleader/journal"
     journal_max_entries: int = 10_000
+    # ELECTION_ROLE: "candidate" (default) enrols and may lead; "observer"
+    # never enrols, so it never leads, yet serves the whole API and knows the
+    # leader (docs/observers.md). An election needs at least one candidate.
+    election_role: str = "candidate"
 
     def safe_summary(self) -> dict[str, object]:
         """What may be logged: no password, no token."""
@@ -66,6 +71,7 @@ class Settings:
             "gunicorn_threads": self.gunicorn_threads,
             "journal_path": self.journal_path,
             "journal_max_entries": self.journal_max_entries,
+            "election_role": self.election_role,
         }
 
 
@@ -91,6 +97,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gunicorn_threads=_count(env, "GUNICORN_THREADS", 4),
         journal_path=_journal_path(env, election_path),
         journal_max_entries=_count(env, "JOURNAL_MAX_ENTRIES", 10_000, most=1_000_000),
+        election_role=_election_role(env),
     )
 
 
@@ -188,6 +195,13 @@ def _count(env: Mapping[str, str], name: str, default: int, most: int = 64) -> i
     if not raw.isdigit() or not 1 <= int(raw) <= most:
         raise ConfigError(name, f"{raw!r} is not a whole number from 1 to {most}")
     return int(raw)
+
+
+def _election_role(env: Mapping[str, str]) -> str:
+    role = _get(env, "ELECTION_ROLE", "candidate").lower()
+    if role not in ELECTION_ROLES:
+        raise ConfigError("ELECTION_ROLE", f"{role!r} is not one of {', '.join(ELECTION_ROLES)}")
+    return role
 
 
 def _log_level(env: Mapping[str, str]) -> str:
