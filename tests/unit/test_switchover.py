@@ -64,9 +64,9 @@ def elections() -> Iterator[Recorded]:
 def queue_of(elections: Recorded, names: list[str]) -> list[LeaderElection]:
     """Start the participants one after another, so the queue is in this order."""
     joined = []
-    for name in names:
+    for count, name in enumerate(names, start=1):
         joined.append(elections.join(name))
-        eventually(lambda n=len(joined): expect(len(elections.members()) == n), timeout=3)
+        eventually(lambda count=count: expect(len(elections.members()) == count), timeout=3)
     eventually(lambda: expect(elections.leaders() == [names[0]], f"leaders {elections.leaders()}"), timeout=3)
     return joined
 
