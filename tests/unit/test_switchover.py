@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.waiting import eventually, expect
-from tests.unit.test_election_faults import PATH, Elections
+from tests.unit.test_election_faults import PATH, Blocker, Elections
 from zkleader.election import ElectionState, LeaderElection
 from zkleader.election.observers import observers_path
 from zkleader.election.switchover import (
@@ -163,8 +163,6 @@ def test_a_requester_that_dies_takes_its_request_with_it(elections: Recorded) ->
     joined = queue_of(elections, ["p1", "p2", "p3"])
     blocked = joined[2]
     # Freeze the candidate's worker so the hand-over cannot finish, then end the requester.
-    from tests.unit.test_election_faults import Blocker
-
     blocker = Blocker("sync")
     blocked.client.hook = blocker
     SwitchoverRequester(joined[1], 4.0).request("p3", "p2", 60.0, set())
@@ -193,8 +191,20 @@ def test_refusals_say_which_rule(elections: Recorded) -> None:
     assert refusal("o1") == ("not-eligible", "o1 is an observer: it never leads")
     assert refusal("p1") == ("not-eligible", "p1 is already the leader")
     assert refusal("p7", {"p7"}) == ("not-eligible", "p7 is not enrolled in the election right now")
-    joined[0].client.create(DESIGNATION, b"{}", ephemeral=False)  # one already standing
-    assert refusal("p2")[0] == "busy"
+
+
+def test_a_second_request_while_one_stands_is_busy(elections: Recorded) -> None:
+    joined = queue_of(elections, ["p1", "p2", "p3"])
+    blocker = Blocker("sync")  # the candidate cannot take over yet: the first request stands
+    joined[2].client.hook = blocker
+    requester = SwitchoverRequester(joined[1], 4.0)
+    requester.request("p3", "p2", 10.0, set())
+    with pytest.raises(SwitchoverRefused) as refused:
+        requester.request("p2", "p2", 10.0, set())
+    assert refused.value.kind == "busy" and str(refused.value) == "a switchover is already running"
+    blocker.unblock()
+    eventually(lambda: expect(elections.leaders() == ["p3"]), timeout=3)
+    assert elections.elected() == ["p1", "p3"]
 
 
 # ------------------------------------------------------------ the desk
