@@ -6,6 +6,7 @@ The switchover timings (at least ten, p50/p95) go to
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import threading
@@ -93,7 +94,7 @@ def test_switchover_over_http_and_the_command_with_timings(stack: Stack) -> None
             }
         )
     terms = assert_invariants(stack)
-    for first, second in zip(trials, trials[1:], strict=False):
+    for first, second in itertools.pairwise(trials):
         assert second["from"] == first["to"]
     _check_each_handover(terms, trials)
     leading = sorted(t["leadingAfterSeconds"] for t in trials)
