@@ -57,8 +57,7 @@ class Recorded(Elections):
 def elections() -> Iterator[Recorded]:
     made = Recorded()
     yield made
-    for election in made.all:
-        election.close(timeout=2)
+    made.close_all()
 
 
 def queue_of(elections: Recorded, names: list[str]) -> list[LeaderElection]:
