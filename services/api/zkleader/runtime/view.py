@@ -18,8 +18,9 @@ class SharedView:
     a reader would keep serving an older LEADER snapshot.
     """
 
-    def __init__(self, paths: RuntimePaths, instance: str, session_timeout: float) -> None:
+    def __init__(self, paths: RuntimePaths, instance: str, session_timeout: float, role: str = "candidate") -> None:
         self._paths = paths
+        self._role = role  # shown while no participant runs yet
         self._instance = instance
         self._session_timeout = session_timeout
 
@@ -29,12 +30,13 @@ class SharedView:
     def status(self) -> Status:
         shared = self._state()
         if shared is None:
-            return Status.placeholder(self._instance, self._session_timeout, "election not started yet")
+            return Status.placeholder(self._instance, self._session_timeout, "election not started yet", self._role)
         if shared.status.state is not ElectionState.STOPPED and not shared.owner_alive():
             return Status.placeholder(
                 self._instance,
                 self._session_timeout,
                 "election participant process ended; another worker is taking over",
+                self._role,
             )
         return shared.status
 
