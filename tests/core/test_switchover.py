@@ -35,7 +35,7 @@ def test_a_candidate_third_in_the_queue_leads_next_and_nobody_else_between(
     for round_, candidate in enumerate(["p3", "p2", "p1", "p4"], start=1):
         before = single_leader(group)
         asked = time.monotonic()
-        SwitchoverRequester(group[1], 4.0).request(candidate, "test", 20.0, set())
+        SwitchoverRequester(group[1], 4.0).request(candidate, "test", 20.0)
         leader = eventually(lambda c=candidate: _led_by(group, c), timeout=10)
         took = time.monotonic() - asked
         assert took < 2.0, f"round {round_}: {took:.3f} s"

@@ -127,7 +127,7 @@ def test_the_candidate_leads_next_wherever_it_stands(elections: Recorded, place:
     assert old_epoch is not None
     candidate = names[place - 1]
 
-    SwitchoverRequester(joined[0], 4.0).request(candidate, "p1", 10.0, set())
+    SwitchoverRequester(joined[0], 4.0).request(candidate, "p1", 10.0)
 
     eventually(lambda: expect(elections.leaders() == [candidate], f"leaders {elections.leaders()}"), timeout=3)
     no_overlap_and_only_the_candidate_between(elections, "p1", candidate)
@@ -164,7 +164,7 @@ def test_a_requester_that_dies_takes_its_request_with_it(elections: Recorded) ->
     # Freeze the candidate's worker so the hand-over cannot finish, then end the requester.
     blocker = Blocker("sync")
     blocked.client.hook = blocker
-    SwitchoverRequester(joined[1], 4.0).request("p3", "p2", 60.0, set())
+    SwitchoverRequester(joined[1], 4.0).request("p3", "p2", 60.0)
     assert DESIGNATION in elections.server.nodes
     joined[1].close(timeout=2)  # the requester (p2, yielding anyway) leaves: its session ends
     blocker.unblock()
@@ -183,7 +183,7 @@ def test_refusals_say_which_rule(elections: Recorded) -> None:
 
     def refusal(candidate: str, known: set[str] | None = None) -> tuple[str, str]:
         with pytest.raises(SwitchoverRefused) as refused:
-            requester.request(candidate, "p2", 10.0, known or set())
+            requester.request(candidate, "p2", 10.0, lambda: known or set())
         return refused.value.kind, str(refused.value)
 
     assert refusal("nobody") == ("not-eligible", "nobody is unknown: no such member")
@@ -197,9 +197,9 @@ def test_a_second_request_while_one_stands_is_busy(elections: Recorded) -> None:
     blocker = Blocker("sync")  # the candidate cannot take over yet: the first request stands
     joined[2].client.hook = blocker
     requester = SwitchoverRequester(joined[1], 4.0)
-    requester.request("p3", "p2", 10.0, set())
+    requester.request("p3", "p2", 10.0)
     with pytest.raises(SwitchoverRefused) as refused:
-        requester.request("p2", "p2", 10.0, set())
+        requester.request("p2", "p2", 10.0)
     assert refused.value.kind == "busy" and str(refused.value) == "a switchover is already running"
     blocker.unblock()
     eventually(lambda: expect(elections.leaders() == ["p3"]), timeout=3)

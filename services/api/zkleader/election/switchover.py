@@ -25,6 +25,7 @@ never shorter, than the duration after its creation. See docs/switchover.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -161,17 +162,20 @@ class SwitchoverRequester:
         self._path = designation_path(election.path)
         self._timeout = timeout
 
-    def request(self, candidate: str, requested_by: str, duration: float, known: set[str]) -> Requested:
+    def request(
+        self, candidate: str, requested_by: str, duration: float, known: Callable[[], set[str]] = set
+    ) -> Requested:
         """Designate ``candidate`` (an instance name), or raise :class:`SwitchoverRefused`.
 
         ``known``: instance names seen before (terms, peers), to tell "not
-        enrolled right now" from "unknown"."""
+        enrolled right now" from "unknown"; asked only for a name that is not
+        a member (it may read the term log)."""
         members = self._election.participants()
         named = [p for p in members if p.instance == candidate]
         if not named:
             if any(o.instance == candidate for o in self._election.observers()):
                 raise SwitchoverRefused("not-eligible", f"{candidate} is an observer: it never leads")
-            if candidate in known:
+            if candidate in known():
                 raise SwitchoverRefused("not-eligible", f"{candidate} is not enrolled in the election right now")
             raise SwitchoverRefused("not-eligible", f"{candidate} is unknown: no such member")
         leader = members[0]

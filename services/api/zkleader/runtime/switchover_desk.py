@@ -56,7 +56,7 @@ class SwitchoverDesk:
         me = self._election.identity.instance
         asked = time.monotonic()
         try:
-            requested = requester.request(candidate, me, designation_duration(timeout), self._known())
+            requested = requester.request(candidate, me, designation_duration(timeout), self._known)
         except SwitchoverRefused as refused:
             return SwitchoverResult(refused.kind, str(refused))
         log.info("switchover requested", extra={"candidate": candidate, "from": requested.previous_instance})
