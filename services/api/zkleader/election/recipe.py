@@ -768,11 +768,13 @@ class LeaderElection:
         deleted once we lead (:meth:`_try_lead`)."""
         path = designation_path(self._path)
         self._pending_designation = None
-        stat = self._call(self._client.exists_async(path, watch=self._on_switchover_event))
-        if stat is None:
-            return False
+        # Both in one round trip: `exists` arms the watch (a `get` on an absent
+        # node would leave none), the `get` reads the data if there is any.
+        pending_exists = self._client.exists_async(path, watch=self._on_switchover_event)
+        pending_get = self._client.get_async(path)
+        self._call(pending_exists)
         try:
-            data, stat = self._call(self._client.get_async(path))
+            data, stat = self._call(pending_get)
         except NoNodeError:
             return False
         designation = Designation.from_bytes(data)
