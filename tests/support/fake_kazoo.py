@@ -375,6 +375,10 @@ class FakeKazooClient:
         found: tuple[bytes, ZnodeStat] = self.get_async(path).get()
         return found
 
+    def exists(self, path: str) -> ZnodeStat | None:
+        found: ZnodeStat | None = self.exists_async(path).get()
+        return found
+
     def create(self, path: str, value: bytes = b"", acl: Any = None, ephemeral: bool = False, **kwargs: Any) -> Any:
         return self.create_async(path, value, acl=acl, ephemeral=ephemeral, **kwargs).get()
 

@@ -170,6 +170,10 @@ class SwitchoverRequester:
         ``known``: instance names seen before (terms, peers), to tell "not
         enrolled right now" from "unknown"; asked only for a name that is not
         a member (it may read the term log)."""
+        # A running switchover first: while it runs, members step aside and
+        # re-enrol, so judging eligibility now would give a transient answer.
+        if self._client.exists(self._path) is not None:
+            raise SwitchoverRefused("busy", "a switchover is already running")
         members = self._election.participants()
         named = [p for p in members if p.instance == candidate]
         if not named:
