@@ -3,7 +3,8 @@
 Modelled on Patroni's ``MockKazooClient``: just enough of kazoo's surface for
 :class:`~zkleader.election.LeaderElection` (the ``*_async`` calls it makes,
 connection states, listeners, one-shot watches, ``client_id``), over a tree
-that several clients can share, with hooks to inject what a real network does:
+that several clients can share (an ``exists`` watch on an absent node
+fires on its creation), with hooks to inject what a real network does:
 
 * ``hook(op, path)`` runs before every call on the caller's thread; it may
   block (a worker stuck inside a ZooKeeper call) or raise (a failed call);
@@ -87,6 +88,8 @@ class FakeZooKeeper:
         self._zxid = itertools.count(1)
         self._sessions = itertools.count(0x1000)
         self.lagging: set[str] = set()
+        # `exists` watches left on absent nodes: they fire on the node's creation.
+        self.creation_watches: dict[str, list[Callable[[WatchedEvent], None]]] = {}
 
     def new_session(self) -> int:
         return next(self._sessions)
@@ -272,6 +275,8 @@ class FakeKazooClient:
         def body() -> tuple[Any, list[Callable[[], None]]]:
             node = self.server.nodes.get(path)
             if node is None or (path in self.server.lagging and not self.synced):
+                if watch is not None:  # as ZooKeeper: a watch for its creation
+                    self.server.creation_watches.setdefault(path, []).append(watch)
                 return None, []
             if watch is not None:
                 node.data_watches.append(watch)
@@ -306,6 +311,7 @@ class FakeKazooClient:
             self.server.nodes[name] = node
             parent.cversion += 1
             fire = [_notify(w, EventType.CHILD, _parent(name)) for w in parent.child_watches]
+            fire += [_notify(w, EventType.CREATED, name) for w in self.server.creation_watches.pop(name, [])]
             parent.child_watches.clear()
             if lose and self.lagging_creates:
                 self.server.lagging.add(name)
@@ -362,6 +368,22 @@ class FakeKazooClient:
     def get_children(self, path: str) -> list[str]:
         names: list[str] = self.get_children_async(path).get()
         return names
+
+    # Blocking forms, as kazoo's: the async call, then its result.
+
+    def get(self, path: str) -> tuple[bytes, ZnodeStat]:
+        found: tuple[bytes, ZnodeStat] = self.get_async(path).get()
+        return found
+
+    def exists(self, path: str) -> ZnodeStat | None:
+        found: ZnodeStat | None = self.exists_async(path).get()
+        return found
+
+    def create(self, path: str, value: bytes = b"", acl: Any = None, ephemeral: bool = False, **kwargs: Any) -> Any:
+        return self.create_async(path, value, acl=acl, ephemeral=ephemeral, **kwargs).get()
+
+    def delete(self, path: str, version: int = -1) -> Any:
+        return self.delete_async(path, version=version).get()
 
     def _node(self, path: str) -> Node:
         node = self.server.nodes.get(path)

@@ -2,7 +2,7 @@
 
 They share one :class:`FakeCluster` and answer the endpoints the ``zkleader``
 command reads (``/leader``, ``/leader/history``, ``/cluster``, ``/journal``,
-``POST /leader/resign``) as the real service does.
+``POST /leader/resign``, ``POST /leader/switchover``) as the real service does.
 """
 
 from __future__ import annotations
@@ -78,7 +78,9 @@ def _handler(cluster: FakeCluster, name: str) -> type[BaseHTTPRequestHandler]:
                 self.send(404, {"error": f"no such endpoint: {url.path}"})
 
         def do_POST(self) -> None:
-            if self.path != "/leader/resign":
+            if self.path == "/leader/switchover":
+                self.switchover()
+            elif self.path != "/leader/resign":
                 self.send(404, {"error": "no such endpoint"})
             elif cluster.token is None:
                 self.send(404, {"error": "resign is disabled: no ADMIN_TOKEN is configured"})
@@ -90,6 +92,31 @@ def _handler(cluster: FakeCluster, name: str) -> type[BaseHTTPRequestHandler]:
                 successor = next(n for n in cluster.names if n != name)
                 threading.Timer(0.1, cluster.hand_over, args=(successor,)).start()
                 self.send(202, {"resigned": True, "instance": name})
+
+        def switchover(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            candidate = json.loads(self.rfile.read(length) or b"{}").get("candidate")
+            if cluster.token is None:
+                self.send(404, {"status": 404, "error": "switchover is disabled: no ADMIN_TOKEN is configured"})
+            elif self.headers.get("Authorization") != f"Bearer {cluster.token}":
+                self.send(403, {"status": 403, "error": "wrong token"})
+            elif candidate not in cluster.names:
+                self.send(412, {"status": 412, "error": f"{candidate} is unknown: no such member"})
+            elif candidate == cluster.leader:
+                self.send(412, {"status": 412, "error": f"{candidate} is already the leader"})
+            else:
+                previous, epoch = cluster.leader, cluster.epoch
+                cluster.hand_over(candidate)
+                body = {
+                    "switchedOver": True,
+                    "candidate": candidate,
+                    "leader": candidate,
+                    "epoch": cluster.epoch,
+                    "previous": {"instance": previous, "epoch": epoch, "state": "follower"},
+                    "requestedBy": name,
+                    "seconds": 0.05,
+                }
+                self.send(202, body)
 
     return Handler
 

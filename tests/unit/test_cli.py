@@ -160,6 +160,53 @@ def test_resign_disabled_is_exit_4(cluster: FakeCluster, urls: dict[str, str]) -
     assert result.exit_code == Exit.UNSUPPORTED and "no ADMIN_TOKEN" in result.stderr
 
 
+def test_switchover_hands_over_to_the_candidate(cluster: FakeCluster, urls: dict[str, str]) -> None:
+    result = run("switchover", "--candidate", "api3", *url_args(urls), env={"ZKLEADER_ADMIN_TOKEN": "secret"})
+    assert result.exit_code == Exit.OK, result.stderr
+    assert result.stdout == "api3 leads now (epoch 101); api2 (epoch 100) is a follower; took 0.05 s\n"
+    assert cluster.leader == "api3"
+
+
+def test_switchover_json(cluster: FakeCluster, urls: dict[str, str]) -> None:
+    result = run("switchover", "--json", "--candidate", "api1", "--token", "secret", *url_args(urls))
+    assert result.exit_code == Exit.OK, result.stderr
+    body = json.loads(result.stdout)
+    assert body["leader"] == "api1" and body["epoch"] == 101 and body["previous"]["instance"] == "api2"
+
+
+@pytest.mark.parametrize(
+    ("candidate", "token", "code", "message"),
+    [
+        ("api9", "secret", Exit.FAILED, "api9 is unknown: no such member (HTTP 412)"),
+        ("api2", "secret", Exit.FAILED, "api2 is already the leader (HTTP 412)"),
+        ("api3", "nope", Exit.FAILED, "wrong token (HTTP 403)"),
+    ],
+)
+def test_switchover_refusals_are_one_line(
+    cluster: FakeCluster, urls: dict[str, str], candidate: str, token: str, code: Exit, message: str
+) -> None:
+    result = run("switchover", "--candidate", candidate, "--token", token, *url_args(urls))
+    assert result.exit_code == code
+    assert result.stderr.startswith("zkleader: ") and result.stderr.endswith(f"{message}\n"), result.stderr
+    assert cluster.leader == "api2"
+
+
+def test_switchover_disabled_is_exit_4_and_needs_a_token(cluster: FakeCluster, urls: dict[str, str]) -> None:
+    assert run("switchover", "--candidate", "api3", *url_args(urls)).exit_code == Exit.USAGE
+    cluster.token = None
+    result = run("switchover", "--candidate", "api3", "--token", "secret", *url_args(urls))
+    assert result.exit_code == Exit.UNSUPPORTED and "no ADMIN_TOKEN" in result.stderr
+
+
+def test_switchover_skips_an_instance_that_does_not_answer(cluster: FakeCluster, urls: dict[str, str]) -> None:
+    args = ["--url", closed_port_url(), *url_args(urls)]
+    result = run("switchover", "--candidate", "api3", "--token", "secret", *args)
+    assert result.exit_code == Exit.OK and cluster.leader == "api3"
+    assert "does not answer" in result.stderr
+    nobody = run("switchover", "--candidate", "api3", "--token", "secret", "--url", closed_port_url())
+    assert nobody.exit_code == Exit.UNREACHABLE
+
+
 def test_watch_shows_a_change_within_half_a_second(cluster: FakeCluster, urls: dict[str, str]) -> None:
     changed_at: list[float] = []
 

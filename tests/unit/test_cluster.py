@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from zkleader.election import ElectionState, LeaderInfo, Participant
+from zkleader.election import ElectionState, Identity, LeaderInfo, Participant
 from zkleader.election.cluster import ClusterReport, ClusterTerm, GapHistogram, MemberReport
 from zkleader.runtime import peers
 from zkleader.web import create_app
@@ -96,11 +96,24 @@ def test_cluster_shows_zookeeper_next_to_each_members_own_word(client: FlaskClie
         "leaseRemaining": None,
         "error": None,
         "checkedAt": None,
+        "role": "candidate",
     }
     assert by_name["api3"]["reachable"] is False and by_name["api3"]["inElection"] is False
     assert body["claimants"] == ["api1"]
     assert body["leader"]["instance"] == "api1" and body["leader"]["epoch"] == 42
     assert body["warnings"] == ["api3 does not answer (unreachable: refused)"]
+
+
+def test_cluster_lists_registered_observers_with_their_role(client: FlaskClient, view: FakeView) -> None:
+    view.watchers = [Identity("api3", "http://api3:8000", 0.0), Identity("api4", "http://api4:8000", 0.0)]
+    body = client.get("/cluster").get_json()
+    assert body["observers"] == [
+        {"instance": "api3", "address": "http://api3:8000"},
+        {"instance": "api4", "address": "http://api4:8000"},
+    ]
+    roles = {m["instance"]: m["role"] for m in body["members"]}
+    assert roles == {"api1": "candidate", "api2": "candidate", "api3": "observer", "api4": "observer"}
+    assert [p["instance"] for p in body["participants"]] == ["api1", "api2"]  # observers never enrol
 
 
 def test_two_claimants_are_called_out(client: FlaskClient, source: FakeSource) -> None:

@@ -21,6 +21,13 @@ def test_defaults() -> None:
     assert settings.drain_seconds == 0.3
     assert settings.credentials is None and settings.admin_token is None
     assert settings.advertised_address.startswith("http://")
+    assert settings.election_role == "candidate"
+
+
+def test_election_role_observer_any_case() -> None:
+    assert load_settings({**GOOD, "ELECTION_ROLE": "Observer"}).election_role == "observer"
+    with pytest.raises(ConfigError, match="ELECTION_ROLE: 'voter' is not one of candidate, observer"):
+        load_settings({**GOOD, "ELECTION_ROLE": "voter"})
 
 
 @pytest.mark.parametrize(
@@ -42,6 +49,7 @@ def test_defaults() -> None:
         ("INSTANCE_ID", "has space"),
         ("ADVERTISED_ADDRESS", "api1:8000"),
         ("LOG_LEVEL", "LOUD"),
+        ("ELECTION_ROLE", "nofailover"),
         ("GUNICORN_WORKERS", "0"),
         ("GUNICORN_THREADS", "many"),
         ("DRAIN_SECONDS", "-0.1"),

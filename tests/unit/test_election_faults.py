@@ -56,13 +56,16 @@ class Elections:
     def members(self) -> list[str]:
         return [m.name for m in election_order(self.server.children(PATH, synced=True))]
 
+    def close_all(self) -> None:
+        for election in self.all:
+            election.close(timeout=2)
+
 
 @pytest.fixture
 def elections() -> Iterator[Elections]:
     made = Elections()
     yield made
-    for election in made.all:
-        election.close(timeout=2)
+    made.close_all()
 
 
 def leads_alone(elections: Elections, election: LeaderElection) -> None:

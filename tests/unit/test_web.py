@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 import pytest
 from flask.testing import FlaskClient
 
-from zkleader.election import ElectionState, LeaderInfo, Liveness, Participant, Status, Term
+from zkleader.election import ElectionState, Identity, LeaderInfo, Liveness, Participant, Status, Term
 from zkleader.election.lease import now
+from zkleader.election.switchover import SwitchoverResult
 from zkleader.web import create_app
 
 TOKEN = "s3cret-token"
@@ -24,6 +25,11 @@ class FakeView:
     resign_result: bool | Exception = True
     resigned: int = 0
     alive: Liveness = field(default_factory=lambda: Liveness(True, 0.0, 4.0))
+    watchers: list[Identity] = field(default_factory=list)
+    switchover_result: SwitchoverResult | Exception = field(
+        default_factory=lambda: SwitchoverResult("done", "api3 leads", {"leader": "api3", "epoch": 99})
+    )
+    switchovers: list[str] = field(default_factory=list)
 
     def status(self) -> Status:
         return self.current
@@ -36,6 +42,15 @@ class FakeView:
 
     def liveness(self) -> Liveness:
         return self.alive
+
+    def observers(self) -> list[Identity]:
+        return self.watchers
+
+    def switchover(self, candidate: str) -> SwitchoverResult:
+        self.switchovers.append(candidate)
+        if isinstance(self.switchover_result, Exception):
+            raise self.switchover_result
+        return self.switchover_result
 
     def resign(self) -> bool:
         self.resigned += 1
@@ -82,6 +97,7 @@ def test_leader_as_the_leader(client: FlaskClient) -> None:
         "isLeader": True,
         "instance": "api1",
         "state": "leader",
+        "role": "candidate",
         "epoch": 42,
         "leader": {"instance": "api1", "address": "http://api1:8000"},
     }
@@ -111,6 +127,7 @@ def test_leader_while_not_connected(client: FlaskClient, view: FakeView, state: 
         "isLeader": False,
         "instance": "api1",
         "state": state,
+        "role": "candidate",
         "epoch": None,
         "leader": None,
     }
@@ -201,6 +218,66 @@ def test_resign_is_disabled_without_a_configured_token(view: FakeView) -> None:
     assert response.status_code == 404
     assert "disabled" in response.get_json()["error"]
     assert view.resigned == 0
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_switchover_answers_202_with_the_new_leader(client: FlaskClient, view: FakeView) -> None:
+    response = client.post("/leader/switchover", json={"candidate": "api3"}, headers=AUTH)
+    assert response.status_code == 202
+    assert response.get_json() == {"switchedOver": True, "candidate": "api3", "leader": "api3", "epoch": 99}
+    assert view.switchovers == ["api3"]
+
+
+def test_switchover_needs_the_token_as_resign_does(view: FakeView) -> None:
+    client = create_app(view, admin_token=TOKEN).test_client()
+    missing = client.post("/leader/switchover", json={"candidate": "api3"})
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
+    malformed = client.post("/leader/switchover", json={"candidate": "api3"}, headers={"Authorization": TOKEN})
+    assert malformed.status_code == 401
+    wrong = client.post("/leader/switchover", json={"candidate": "api3"}, headers={"Authorization": "Bearer no"})
+    assert wrong.status_code == 403 and wrong.get_json() == {"status": 403, "error": "wrong token"}
+    disabled = create_app(view, admin_token=None).test_client()
+    off = disabled.post("/leader/switchover", json={"candidate": "api3"}, headers=AUTH)
+    assert off.status_code == 404 and "disabled" in off.get_json()["error"]
+    assert view.switchovers == []
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"candidate": 3}', b"{}", b'["api3"]', b'{"candidate": ""}'], ids=str)
+def test_switchover_with_a_bad_body_is_400(client: FlaskClient, view: FakeView, body: bytes) -> None:
+    response = client.post("/leader/switchover", data=body, content_type="application/json", headers=AUTH)
+    assert response.status_code == 400 and response.get_json()["status"] == 400
+    assert view.switchovers == []
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [("not-eligible", 412), ("busy", 409), ("no-leader", 503), ("not-completed", 503)],
+)
+def test_switchover_refusals_keep_the_error_shape(
+    client: FlaskClient, view: FakeView, outcome: str, status: int
+) -> None:
+    view.switchover_result = SwitchoverResult(outcome, f"because {outcome}")
+    response = client.post("/leader/switchover", json={"candidate": "api3"}, headers=AUTH)
+    assert response.status_code == status
+    assert response.get_json() == {"status": status, "error": f"because {outcome}"}
+
+
+def test_switchover_when_the_participant_is_away_is_503(client: FlaskClient, view: FakeView) -> None:
+    view.switchover_result = RuntimeError("no election participant is running in this container")
+    response = client.post("/leader/switchover", json={"candidate": "api3"}, headers=AUTH)
+    assert response.status_code == 503 and "no election participant" in response.get_json()["error"]
+
+
+def test_an_observer_is_neither_primary_nor_replica_but_ready(client: FlaskClient, view: FakeView) -> None:
+    view.current = replace(following(), state=ElectionState.OBSERVER, enrolled=False, node=None, role="observer")
+    body = client.get("/leader").get_json()
+    assert body["state"] == "observer" and body["role"] == "observer" and body["isLeader"] is False
+    assert body["leader"] == {"instance": "api2", "address": "http://api2:8000"}
+    assert client.get("/primary").status_code == 503
+    assert client.get("/replica").status_code == 503
+    assert client.get("/health/ready").status_code == 200
 
 
 def test_unknown_path_and_wrong_method_are_json(client: FlaskClient) -> None:

@@ -19,6 +19,7 @@ _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:]+\])(?::(?P<po
 _INSTANCE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ELECTION_ROLES = ("candidate", "observer")
 MIN_SESSION_TIMEOUT = 1.0
 MAX_SESSION_TIMEOUT = 60.0
 MAX_DRAIN_SECONDS = 5.0
@@ -57,6 +58,10 @@ class Settings:
     # gateway just sent meet a closed port. Every graceful failover waits this
     # long before the handover; 0 stops listening at once (no balancer in front).
     drain_seconds: float = 0.3
+    # ELECTION_ROLE: "candidate" (default) enrols and may lead; "observer"
+    # never enrols, so it never leads, yet serves the whole API and knows the
+    # leader (docs/observers.md). An election needs at least one candidate.
+    election_role: str = "candidate"
 
     def safe_summary(self) -> dict[str, object]:
         """What may be logged: no password, no token."""
@@ -75,6 +80,7 @@ class Settings:
             "journal_path": self.journal_path,
             "journal_max_entries": self.journal_max_entries,
             "drain_seconds": self.drain_seconds,
+            "election_role": self.election_role,
         }
 
 
@@ -101,6 +107,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         journal_path=_journal_path(env, election_path),
         journal_max_entries=_count(env, "JOURNAL_MAX_ENTRIES", 10_000, most=1_000_000),
         drain_seconds=_seconds(env, "DRAIN_SECONDS", 0.3, 0.0, MAX_DRAIN_SECONDS),
+        election_role=_election_role(env),
     )
 
 
@@ -199,6 +206,13 @@ def _count(env: Mapping[str, str], name: str, default: int, most: int = 64) -> i
     if not raw.isdigit() or not 1 <= int(raw) <= most:
         raise ConfigError(name, f"{raw!r} is not a whole number from 1 to {most}")
     return int(raw)
+
+
+def _election_role(env: Mapping[str, str]) -> str:
+    role = _get(env, "ELECTION_ROLE", "candidate").lower()
+    if role not in ELECTION_ROLES:
+        raise ConfigError("ELECTION_ROLE", f"{role!r} is not one of {', '.join(ELECTION_ROLES)}")
+    return role
 
 
 def _log_level(env: Mapping[str, str]) -> str:

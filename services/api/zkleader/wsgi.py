@@ -14,7 +14,9 @@ from .web import create_app
 settings = load_settings_or_exit()
 configure_logging(settings.instance_id, settings.log_level)
 app = create_app(
-    SharedView(RuntimePaths(settings.state_dir), settings.instance_id, settings.session_timeout),
+    SharedView(
+        RuntimePaths(settings.state_dir), settings.instance_id, settings.session_timeout, role=settings.election_role
+    ),
     admin_token=settings.admin_token,
     cluster=PeersFile(report_path(settings.state_dir)),
     journal=SharedJournal(RuntimePaths(settings.state_dir), settings.session_timeout),

@@ -1,4 +1,4 @@
-"""``zkleader``: list, history, journal, resign, watch and failover.
+"""``zkleader``: list, history, journal, resign, switchover, watch and failover.
 
 Every subcommand but ``failover`` talks to the instances over HTTP only
 (``--url``, ``$ZKLEADER_URLS``, default the three published ports), so it
@@ -62,7 +62,7 @@ def http_options(func: F) -> F:
 @click.version_option(_version(), prog_name="zkleader")
 def cli() -> None:
     """Operate a zkleader cluster: who leads, its history, the journal, a resign,
-    a live view and a failover drill.
+    a switchover, a live view and a failover drill.
 
     Exit codes: 0 done; 1 the operation failed or was refused; 2 usage error
     or nothing to work on; 3 an instance could not be reached; 4 the instances
@@ -244,6 +244,64 @@ def resign(
             )
     if as_json:
         out.json(result)
+
+
+SWITCHOVER_WAIT = 60.0
+"""Seconds to wait for the answer: the instance itself bounds the hand-over
+(``switchover_wait``, 8 s at the default session timeout)."""
+
+
+@cli.command()
+@http_options
+@click.option("--candidate", required=True, metavar="NAME", help="The instance that should lead (e.g. api3).")
+@click.option(
+    "--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help="The instances' ADMIN_TOKEN (bearer token)."
+)
+def switchover(urls: tuple[str, ...], timeout: float, as_json: bool, candidate: str, token: str | None) -> None:
+    """Hand leadership to CANDIDATE (POST /leader/switchover on the first
+    instance that answers). Returns once the candidate leads and the old
+    leader follows, or says why not.
+
+    Exit codes: 0 the candidate leads; 1 refused (not an eligible member: 412,
+    one already running: 409, a wrong token: 401/403) or not completed (503);
+    3 no instance answers; 4 switchover disabled (no ADMIN_TOKEN: 404)."""
+    out = Output()
+    if not token:
+        raise click.UsageError(f"no admin token: give --token or set {TOKEN_ENV}")
+    unreachable: list[str] = []
+    for url in resolve_urls(urls):
+        reply = http.request(
+            f"{url}/leader/switchover",
+            method="POST",
+            timeout=max(timeout, SWITCHOVER_WAIT),
+            headers={"Authorization": f"Bearer {token}"},
+            payload={"candidate": candidate},
+        )
+        if not reply.answered:
+            unreachable.append(f"{url} does not answer: {reply.error}")
+            continue
+        for line in unreachable:
+            out.error(line)
+        body = reply.body if isinstance(reply.body, dict) else {}
+        if reply.status == 202:
+            if as_json:
+                out.json(body)
+            else:
+                previous = body.get("previous") or {}
+                out.out.print(
+                    f"{body.get('leader')} leads now (epoch {body.get('epoch')}); "
+                    f"{previous.get('instance')} (epoch {previous.get('epoch')}) is a {previous.get('state')}; "
+                    f"took {body.get('seconds')} s",
+                    markup=False,
+                )
+            sys.exit(int(Exit.OK))
+        if as_json:
+            out.json(body or {"status": reply.status, "error": reply.message()})
+        code = Exit.UNSUPPORTED if reply.status == 404 else Exit.FAILED
+        fail(f"{url} refuses the switchover to {candidate}: {reply.message()} (HTTP {reply.status})", code)
+    for line in unreachable[:-1]:
+        out.error(line)
+    fail(unreachable[-1] if unreachable else "no instance to ask", Exit.UNREACHABLE)
 
 
 @cli.command()

@@ -32,6 +32,14 @@ watches only its predecessor. What this adds to the textbook recipe:
   every new grant. The leader also publishes ``{instance, address, epoch}`` as
   the data of the election path (a fenced compare-and-set), which followers
   watch so that they know the leader without watching the children list.
+* **Switchover.** The lowest member judges the switchover designation
+  (:mod:`.switchover`) before it leads, and the leader watches it: a member
+  other than the designated candidate steps aside (deletes its node and
+  re-enrols at the tail) instead of leading, so only the candidate can lead
+  next, wherever it stands in the queue.
+* **Observers.** With ``observer=True`` the participant never enrols: it
+  registers under ``<path>-observers`` and watches the members to know the
+  leader, so it can never lead.
 """
 
 from __future__ import annotations
@@ -48,7 +56,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import BadVersionError, ConnectionLoss, KazooException, NoNodeError, OperationTimeoutError
+from kazoo.exceptions import (
+    BadVersionError,
+    ConnectionLoss,
+    KazooException,
+    NodeExistsError,
+    NoNodeError,
+    OperationTimeoutError,
+)
 from kazoo.protocol.states import WatchedEvent, ZnodeStat
 from kazoo.retry import KazooRetry
 from kazoo.security import ACL, OPEN_ACL_UNSAFE
@@ -59,7 +74,9 @@ from .fence import Fence
 from .identity import Identity
 from .lease import Clock, Lease, now, wall_time_of
 from .naming import MemberName, election_order, member_prefix, new_participant_uid
+from .observers import observers_path, registered_observers
 from .status import ElectionState, LeaderInfo, Liveness, Participant, Status
+from .switchover import Designation, FirstSeen, Verdict, designation_path, judge
 
 log = logging.getLogger("zkleader.election")
 
@@ -75,6 +92,8 @@ class _Kind(enum.Enum):
     CONNECTION = "connection"
     PREDECESSOR = "predecessor"
     LEADER_RECORD = "leader-record"
+    SWITCHOVER = "switchover"
+    MEMBERS = "members"
     RESIGN = "resign"
     CLOSE = "close"
 
@@ -175,6 +194,9 @@ class LeaderElection:
 
     An exception in a callback is logged and otherwise ignored: it never counts
     as a ZooKeeper failure and never stops the election.
+
+    ``observer`` (default off): never enrol, so never lead; register under
+    :func:`observers_path` and know the leader by watching the members.
     """
 
     def __init__(
@@ -189,6 +211,7 @@ class LeaderElection:
         on_revoked: RevokedCallback | None = None,
         on_status: StatusCallback | None = None,
         track_leader: bool = True,
+        observer: bool = False,
         clock: Clock = now,
     ) -> None:
         if not path.startswith("/") or path == "/" or path.endswith("/"):
@@ -202,6 +225,7 @@ class LeaderElection:
         self._on_revoked = on_revoked
         self._on_status = on_status
         self._track_leader = track_leader
+        self._observer = observer
         self._clock = clock
         self._uid = new_participant_uid()
         self._tasks: queue.Queue[_Task] = queue.Queue()
@@ -237,6 +261,9 @@ class LeaderElection:
         self._record_backoff = 0.0
         self._publish_retry_at: float | None = None
         self._publish_backoff = 0.0
+        self._designation_seen = FirstSeen()
+        self._pending_designation: int | None = None  # version of a designation naming us
+        self._registered: tuple[str, int] | None = None  # observers: (registration path, session)
         self._status = self._snapshot()
 
     # ------------------------------------------------------------------ API
@@ -248,6 +275,15 @@ class LeaderElection:
     @property
     def identity(self) -> Identity:
         return self._identity
+
+    @property
+    def acl(self) -> list[ACL]:
+        """The ACL of every node of this election (members, designation, observers)."""
+        return list(self._acl)
+
+    @property
+    def is_observer(self) -> bool:
+        return self._observer
 
     @property
     def client(self) -> KazooClient:
@@ -368,6 +404,10 @@ class LeaderElection:
             )
         return result
 
+    def observers(self) -> list[Identity]:
+        """The registered observers, read live from ZooKeeper."""
+        return registered_observers(self._client, self._path, self._session_timeout)
+
     # ----------------------------------------- callbacks from kazoo's threads
 
     def _on_connection_state(self, state: KazooState) -> None:
@@ -385,7 +425,7 @@ class LeaderElection:
             self._lease.cut(self._clock())
             with self._publish_lock:
                 current = self._status
-                if current.state in (ElectionState.LEADER, ElectionState.FOLLOWER):
+                if current.state in (ElectionState.LEADER, ElectionState.FOLLOWER, ElectionState.OBSERVER):
                     self._publish(replace(current, state=ElectionState.SUSPENDED, lease_deadline=None))
         self._tasks.put(_Task(_Kind.CONNECTION, state))
 
@@ -394,6 +434,12 @@ class LeaderElection:
 
     def _on_leader_record_event(self, event: WatchedEvent) -> None:
         self._tasks.put(_Task(_Kind.LEADER_RECORD, event))
+
+    def _on_switchover_event(self, event: WatchedEvent) -> None:
+        self._tasks.put(_Task(_Kind.SWITCHOVER, event))
+
+    def _on_members_event(self, event: WatchedEvent) -> None:
+        self._tasks.put(_Task(_Kind.MEMBERS, event))
 
     def _negotiated(self, session_timeout: float) -> None:
         """kazoo's connection thread, after each connect."""
@@ -459,6 +505,9 @@ class LeaderElection:
                 self._check()  # else a watch left on an old predecessor: nothing changed for us
         elif task.kind is _Kind.LEADER_RECORD:
             self._refresh_leader_record()
+        elif task.kind is _Kind.SWITCHOVER:
+            if self._state is ElectionState.LEADER:
+                self._check()  # judges the designation (and re-arms its watch)
         elif task.kind is _Kind.RESIGN:
             assert task.reply is not None
             if task.reply.set_running_or_notify_cancel():  # else withdrawn by a caller that gave up
@@ -537,7 +586,7 @@ class LeaderElection:
             # A leader can only have acted until its lease ran out.
             ended_at = wall_time_of(ended, self._clock) if ended is not None else time.time()
             why = ended_because or reason or state.value
-            deliberate = why in ("closed", "resigned")
+            deliberate = why in ("closed", "resigned", "switchover")
             log.log(
                 logging.INFO if deliberate else logging.WARNING,
                 "leadership ended",
@@ -587,6 +636,9 @@ class LeaderElection:
         session = self._session_id()
         if session is None:
             return  # not connected; the connection listener queues a check when it is
+        if self._observer:
+            self._observe(session)
+            return
         if self._node_stat is not None and self._node_stat.ephemeralOwner != session:
             self._drop_node("session expired")
         if self._node is None:
@@ -610,6 +662,8 @@ class LeaderElection:
             self._tasks.put(_Task(_Kind.CHECK, "member node vanished"))
             return
         if position == 0:
+            if self._yields_to_designated(members):
+                return
             self._try_lead(session, started)
         else:
             self._follow(members[position - 1], members[0])
@@ -654,6 +708,10 @@ class LeaderElection:
         self._schedule_renewal()
         self._watched = None
         self._set_state(ElectionState.LEADER, None, epoch=stat.czxid)
+        if self._pending_designation is not None:
+            # The switchover that named us is done: clear it for the next one.
+            self._delete_designation(self._pending_designation)
+            self._pending_designation = None
 
     def _follow(self, predecessor: MemberName, lowest: MemberName) -> None:
         if self._state is ElectionState.LEADER:
@@ -697,13 +755,104 @@ class LeaderElection:
     def _resign(self) -> bool:
         if not self.is_leader:
             return False
-        self._set_state(ElectionState.FOLLOWER, None, ended_because="resigned")
-        self._delete_own_node()
-        # Handed over: the successor is notified. Re-enrolling at the tail is
-        # the next task; whether it succeeds (or is retried) does not change
-        # the answer, and the caller need not wait for it.
-        self._tasks.put(_Task(_Kind.CHECK, "re-enrol after resigning"))
+        self._step_aside("resigned")
         return True
+
+    def _step_aside(self, why: str) -> None:
+        """Give up our place: end a term we hold, delete our node, re-enrol at the tail.
+
+        The successor is notified by the delete. Re-enrolling is the next
+        task; whether it succeeds (or is retried) does not change the hand-over."""
+        self._set_state(ElectionState.FOLLOWER, None, ended_because=why)
+        self._delete_own_node()
+        self._tasks.put(_Task(_Kind.CHECK, f"re-enrol after: {why}"))
+
+    def _yields_to_designated(self, members: list[MemberName]) -> bool:
+        """Lowest member only: judge the switchover designation (watching it).
+
+        True after stepping aside for another designated member. A stale
+        designation is deleted (version-checked) and we lead; one naming us is
+        deleted once we lead (:meth:`_try_lead`)."""
+        path = designation_path(self._path)
+        self._pending_designation = None
+        # Both in one round trip: `exists` arms the watch (a `get` on an absent
+        # node would leave none), the `get` reads the data if there is any.
+        pending_exists = self._client.exists_async(path, watch=self._on_switchover_event)
+        pending_get = self._client.get_async(path)
+        self._call(pending_exists)
+        try:
+            data, stat = self._call(pending_get)
+        except NoNodeError:
+            return False
+        designation = Designation.from_bytes(data)
+        elapsed = self._designation_seen.elapsed(stat.czxid, self._clock())
+        verdict: Verdict = (
+            "stale" if designation is None else judge(designation, elapsed, str(self._node), {m.name for m in members})
+        )
+        if verdict == "yield":
+            assert designation is not None
+            log.info(
+                "stepping aside for a switchover",
+                extra={"candidate": designation.candidate_instance, "requested_by": designation.requested_by},
+            )
+            self._step_aside("switchover")
+            return True
+        if verdict == "stale":
+            log.info("deleting a stale switchover designation", extra={"designation": data.decode(errors="replace")})
+            self._delete_designation(stat.version)
+        else:
+            self._pending_designation = stat.version  # names us: cleared once we lead
+        return False
+
+    def _delete_designation(self, version: int) -> None:
+        """Version-checked: never deletes a newer request."""
+        with contextlib.suppress(NoNodeError, BadVersionError):
+            self._call(self._client.delete_async(designation_path(self._path), version=version))
+
+    def _observe(self, session: int) -> None:
+        """Observers: stay registered and know the leader from the members (watched)."""
+        self._register_observer(session)
+        pending_sync = self._client.sync_async(self._path)
+        self._call(self._client.ensure_path_async(self._path, acl=self._acl))
+        pending_members = self._client.get_children_async(self._path, watch=self._on_members_event)
+        self._call(pending_sync)
+        members = election_order(self._call(pending_members))
+        leader: LeaderInfo | None = None
+        if members:
+            try:
+                data, stat = self._call(self._client.get_async(self._child_path(members[0].name)))
+            except NoNodeError:
+                self._tasks.put(_Task(_Kind.CHECK, "lowest member vanished"))
+                return
+            who = Identity.from_bytes(data)
+            if who is not None:
+                leader = LeaderInfo(who.instance, who.address, stat.czxid)
+        # The lowest member leads or is about to: what followers report too.
+        self._leader = leader
+        self._epoch = None if leader is None else leader.epoch
+        self._set_state(ElectionState.OBSERVER, None if leader else "no member in the election")
+        self._backoff = 0.0
+        self._retry_at = None
+
+    def _register_observer(self, session: int) -> None:
+        if self._registered is not None and self._registered[1] == session:
+            return
+        parent = observers_path(self._path)
+        path = f"{parent}/{self._identity.instance}"
+        self._call(self._client.ensure_path_async(parent, acl=self._acl))
+        try:
+            _, stat = self._call(self._client.get_async(path))
+            if stat.ephemeralOwner != session:  # left by an earlier session of ours
+                with contextlib.suppress(NoNodeError):
+                    self._call(self._client.delete_async(path))
+                stat = None
+        except NoNodeError:
+            stat = None
+        if stat is None:
+            with contextlib.suppress(NodeExistsError):  # a create whose reply was lost
+                self._call(self._client.create_async(path, self._identity.to_bytes(), acl=self._acl, ephemeral=True))
+        self._registered = (path, session)
+        log.info("registered as an observer", extra={"node": path})
 
     def _close(self) -> None:
         self._set_state(ElectionState.STOPPED, "closed", ended_because="closed")
@@ -882,7 +1031,9 @@ class LeaderElection:
         state = ElectionState.STOPPED if self._session_closed else self._state
         if self._disconnected and state in (ElectionState.LEADER, ElectionState.FOLLOWER):
             state = ElectionState.SUSPENDED  # the listener saw it; the worker has not caught up yet
-        connected = state in (ElectionState.LEADER, ElectionState.FOLLOWER)
+        if self._disconnected and state is ElectionState.OBSERVER:
+            state = ElectionState.SUSPENDED
+        connected = state in (ElectionState.LEADER, ElectionState.FOLLOWER, ElectionState.OBSERVER)
         return Status(
             state=state,
             instance=self._identity.instance,
@@ -896,6 +1047,7 @@ class LeaderElection:
             transitions=self._transitions,
             last_election_at=self._last_election_at,
             election_notifications=self._notifications,
+            role="observer" if self._observer else "candidate",
         )
 
     def _publish(self, status: Status | None = None) -> None:

@@ -17,13 +17,16 @@ class ElectionState(enum.StrEnum):
 
     ``connecting``: no ZooKeeper session yet (start, or after expiry);
     ``suspended``: connection lost, the session may still live;
-    ``follower`` / ``leader``: connected and enrolled; ``stopped``: closed.
+    ``follower`` / ``leader``: connected and enrolled; ``observer``:
+    connected and watching the election, never enrolled (``ELECTION_ROLE=observer``);
+    ``stopped``: closed.
     """
 
     CONNECTING = "connecting"
     SUSPENDED = "suspended"
     FOLLOWER = "follower"
     LEADER = "leader"
+    OBSERVER = "observer"
     STOPPED = "stopped"
 
 
@@ -71,6 +74,8 @@ class Status:
     transitions: int = 0
     last_election_at: float | None = None
     election_notifications: int = 0
+    role: str = "candidate"
+    """``candidate`` (may lead) or ``observer`` (never enrols)."""
 
     def is_leader_at(self, instant: float) -> bool:
         """Whether leading at ``instant`` of the lease clock."""
@@ -80,9 +85,10 @@ class Status:
         return self.is_leader_at(now())
 
     @classmethod
-    def placeholder(cls, instance: str, session_timeout: float, reason: str) -> Status:
+    def placeholder(cls, instance: str, session_timeout: float, reason: str, role: str = "candidate") -> Status:
         """What to show while no participant runs (starting, or taking over)."""
         return cls(
+            role=role,
             state=ElectionState.CONNECTING,
             instance=instance,
             epoch=None,
@@ -110,6 +116,7 @@ class Status:
             "transitions": self.transitions,
             "lastElectionAt": self.last_election_at,
             "electionNotifications": self.election_notifications,
+            "role": self.role,
         }
 
     @classmethod
@@ -131,6 +138,7 @@ class Status:
             transitions=int(raw["transitions"]),
             last_election_at=raw["lastElectionAt"],
             election_notifications=int(raw["electionNotifications"]),
+            role=str(raw.get("role", "candidate")),
         )
 
 

@@ -37,7 +37,7 @@ class Found:
 
 def sole_leader(views: Views, min_epoch: int = 0) -> Leader | None:
     """The leader when exactly one instance says it leads with an epoch of at
-    least ``min_epoch`` and every other one follows it with that same epoch;
+    least ``min_epoch`` and every other one follows (or observes) it with that same epoch;
     None otherwise (also when any instance does not answer)."""
     if not views or any(v is None for v in views.values()):
         return None
@@ -50,7 +50,8 @@ def sole_leader(views: Views, min_epoch: int = 0) -> Leader | None:
         return None
     for other, view in views.items():
         assert view is not None
-        if view.get("state") != ("leader" if other == name else "follower"):
+        # Observers (ELECTION_ROLE=observer) agree on the leader as followers do.
+        if view.get("state") not in (("leader",) if other == name else ("follower", "observer")):
             return None
         if (view.get("leader") or {}).get("instance") != name or view.get("epoch") != epoch:
             return None

@@ -19,6 +19,8 @@ from . import peers, snapshot
 from .control import ControlServer
 from .journal_desk import JournalDesk
 from .paths import RuntimePaths
+from .switchover_desk import OPERATION as SWITCHOVER
+from .switchover_desk import SwitchoverDesk
 from .termlog import TermLogWriter
 
 log = logging.getLogger("zkleader.runtime")
@@ -53,8 +55,10 @@ class ElectionHost:
             on_elected=self._elected,
             on_revoked=self._revoked,
             on_status=self._status_changed,
+            observer=settings.election_role == "observer",
         )
         self._journal = JournalDesk(self._election, settings)
+        self._switchover = SwitchoverDesk(self._election, self._known_instances)
         self._control = ControlServer(paths.control_socket, self._control_request)
         # The cluster term log (fenced writes, off the election thread) and the peer poller.
         self._term_log = ClusterTermLog(
@@ -137,6 +141,15 @@ class ElectionHost:
             raise ConnectionError(f"not connected to ZooKeeper ({client.state})")
         return self._election.participants()
 
+    def _known_instances(self) -> set[str]:
+        """Instances seen before: the peer poller's and the term log's."""
+        known = self._peers.known_instances()
+        try:
+            known |= {t.instance for t in self._term_log.recent()}
+        except Exception as exc:  # noqa: BLE001 - the poller's view still counts
+            log.info("term log not readable for the switchover check: %s", exc)
+        return known
+
     def _control_request(self, op: str, params: dict[str, Any]) -> Any:
         if op.startswith("journal."):
             return self._journal.handle(op, params)
@@ -147,6 +160,10 @@ class ElectionHost:
             # Wait T for the worker to take it up, then at most 2 T for the
             # delete: the caller's control timeout (4 T) outlasts both.
             return self._election.resign(timeout=self._election.status.session_timeout)
+        if op == "observers":
+            return [asdict(o) for o in self._election.observers()]
+        if op == SWITCHOVER:
+            return self._switchover.handle(params)
         if op == "liveness":
             return self._election.liveness().to_json()
         raise ValueError(f"unknown operation {op!r}")

@@ -146,6 +146,10 @@ class PeerPoller:
     def start(self) -> None:
         self._thread.start()
 
+    def known_instances(self) -> set[str]:
+        """Every instance listed in the election within ``FORGET_AFTER``."""
+        return set(self._known.copy())  # copied at once: the poller thread adds to it
+
     def wake(self) -> None:
         """Poll again now (this instance's own state changed); never blocks."""
         self._wake.set()

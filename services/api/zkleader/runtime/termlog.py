@@ -24,7 +24,7 @@ from ..election.terms import ClusterTermLog, FencedOut
 
 log = logging.getLogger("zkleader.terms")
 
-CLEAN_ENDS = frozenset({"resigned", "closed"})
+CLEAN_ENDS = frozenset({"resigned", "closed", "switchover"})
 """Revocation reasons that are this instance's own decision: only these are
 recorded as an end (any other end is seen by the successor's grant)."""
 

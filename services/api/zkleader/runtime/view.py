@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..election import ElectionState, Liveness, Participant, Status, Term
+from ..election import ElectionState, Identity, Liveness, Participant, Status, Term
+from ..election.switchover import SwitchoverResult, switchover_wait
 from . import control, snapshot
 from .paths import RuntimePaths
 
@@ -17,8 +18,9 @@ class SharedView:
     a reader would keep serving an older LEADER snapshot.
     """
 
-    def __init__(self, paths: RuntimePaths, instance: str, session_timeout: float) -> None:
+    def __init__(self, paths: RuntimePaths, instance: str, session_timeout: float, role: str = "candidate") -> None:
         self._paths = paths
+        self._role = role  # shown while no participant runs yet
         self._instance = instance
         self._session_timeout = session_timeout
 
@@ -28,12 +30,13 @@ class SharedView:
     def status(self) -> Status:
         shared = self._state()
         if shared is None:
-            return Status.placeholder(self._instance, self._session_timeout, "election not started yet")
+            return Status.placeholder(self._instance, self._session_timeout, "election not started yet", self._role)
         if shared.status.state is not ElectionState.STOPPED and not shared.owner_alive():
             return Status.placeholder(
                 self._instance,
                 self._session_timeout,
                 "election participant process ended; another worker is taking over",
+                self._role,
             )
         return shared.status
 
@@ -47,6 +50,17 @@ class SharedView:
 
     def resign(self) -> bool:
         return bool(control.request(self._paths.control_socket, "resign", self._session_timeout * 4))
+
+    def observers(self) -> list[Identity]:
+        raw = control.request(self._paths.control_socket, "observers", self._session_timeout * 2)
+        return [Identity(**o) for o in raw]
+
+    def switchover(self, candidate: str) -> SwitchoverResult:
+        """Waits while the participant confirms the hand-over (bounded by
+        :func:`switchover_wait`), plus the two calls that bracket it."""
+        timeout = switchover_wait(self._session_timeout) + 2 * self._session_timeout
+        raw = control.request(self._paths.control_socket, "switchover", timeout, {"candidate": candidate})
+        return SwitchoverResult.from_json(raw)
 
     def liveness(self) -> Liveness:
         """The participant's own verdict; a live participant process that does

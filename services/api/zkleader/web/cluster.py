@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from ..election import ElectionState, Participant, Status
+from ..election import ElectionState, Identity, Participant, Status
 from ..election.cluster import ClusterReport, MemberReport, own_member_report
 
 if TYPE_CHECKING:
@@ -76,12 +76,39 @@ def _membership(
     from before this instance connected."""
     last = report.participants if report is not None else []
     last_at = report.listed_at if report is not None else None
-    if status.state not in (ElectionState.LEADER, ElectionState.FOLLOWER):
+    if status.state not in _CONNECTED:
         return last, last_at, f"not connected to ZooKeeper: {status.reason or status.state.value}"
     try:
         return view.participants(), now, None
     except Exception as exc:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
         return last, last_at, f"cannot list participants: {exc}"
+
+
+_CONNECTED = (ElectionState.LEADER, ElectionState.FOLLOWER, ElectionState.OBSERVER)
+
+
+def _observers(view: ElectionView, status: Status) -> list[Identity]:
+    """The registered observers (ELECTION_ROLE=observer), read live; none when
+    this instance cannot read them now (the membership warning says why)."""
+    if status.state not in _CONNECTED:
+        return []
+    try:
+        return view.observers()
+    except Exception:  # noqa: BLE001 - ZooKeeper or the participant is unavailable
+        return []
+
+
+def _with_observers(members: list[dict[str, Any]], observers: list[Identity]) -> list[dict[str, Any]]:
+    """Every row gets its ``role``; registered observers not polled get a row of their own."""
+    names = {o.instance for o in observers}
+    listed = {m["instance"] for m in members}
+    for o in observers:
+        if o.instance not in listed:
+            row = _member_json(MemberReport(o.instance, o.address, False, False, reachable=False, error="not polled"))
+            members.append(row | {"reachable": None})
+    for m in members:
+        m["role"] = "observer" if m["instance"] in names or m.get("state") == "observer" else "candidate"
+    return members
 
 
 def _merge(
@@ -125,6 +152,8 @@ def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) ->
             )
             members = []
         members = _merge(status, participants, members, now)
+        observers = _observers(view, status)
+        members = _with_observers(members, observers)
         if zk_error is not None:
             warnings.append(f"ZooKeeper membership not visible: {zk_error}")
         for m in members:
@@ -143,7 +172,7 @@ def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) ->
                 "leaseRemaining": holder["leaseRemaining"] if holder else None,
                 "reachable": holder["reachable"] if holder else None,
             }
-        elif status.state not in (ElectionState.LEADER, ElectionState.FOLLOWER):
+        elif status.state not in _CONNECTED:
             warnings.append(f"{status.instance} does not know the leader: {status.reason or status.state.value}")
         body: dict[str, Any] = {
             "observer": status.instance,
@@ -157,6 +186,7 @@ def build_cluster_blueprint(view: ElectionView, source: ClusterSource | None) ->
                 {"instance": p.instance, "address": p.address, "sequence": p.sequence, "isLeader": p.is_leader}
                 for p in participants
             ],
+            "observers": [{"instance": o.instance, "address": o.address} for o in observers],
             "members": members,
             "warnings": warnings,
         }

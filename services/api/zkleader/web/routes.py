@@ -15,6 +15,24 @@ from ..election.lease import now as lease_clock
 from .errors import error_response
 from .view import ElectionView
 
+SWITCHOVER_STATUS = {"done": 202, "not-eligible": 412, "busy": 409, "no-leader": 503, "not-completed": 503}
+"""HTTP status of each switchover outcome (:class:`~zkleader.election.switchover.SwitchoverResult`)."""
+
+
+def refused_admin(admin_token: str | None, what: str) -> Response | None:
+    """The bearer-token check of the admin routes: 404 when no ADMIN_TOKEN is
+    configured, 401 without a bearer token, 403 for a wrong one; None when allowed."""
+    if admin_token is None:
+        return error_response(404, f"{what} is disabled: no ADMIN_TOKEN is configured")
+    supplied = request.headers.get("Authorization", "")
+    if not supplied.startswith("Bearer "):
+        response = error_response(401, "a bearer token is required")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    if not hmac.compare_digest(supplied[len("Bearer ") :].encode(), admin_token.encode()):
+        return error_response(403, "wrong token")
+    return None
+
 
 def build_blueprint(
     view: ElectionView,
@@ -43,6 +61,7 @@ def build_blueprint(
         return jsonify(body), 404 if stepping_down() else 200
 
     def replica() -> ResponseReturnValue:
+        # An observer is never an enrolled follower: 503, as for any non-member.
         status = view.status()
         enrolled_follower = status.state is ElectionState.FOLLOWER and status.enrolled
         return jsonify(leader_body(status)), 200 if enrolled_follower else 503
@@ -68,6 +87,8 @@ def build_blueprint(
         status = view.status()
         if status.enrolled and status.state in (ElectionState.LEADER, ElectionState.FOLLOWER):
             return jsonify({"ready": True, "state": status.state.value})
+        if status.state is ElectionState.OBSERVER:  # connected and watching: it serves
+            return jsonify({"ready": True, "state": status.state.value})
         reason = status.reason or f"state is {status.state.value}"
         return jsonify({"ready": False, "state": status.state.value, "reason": reason}), 503
 
@@ -77,15 +98,9 @@ def build_blueprint(
 
     @bp.post("/leader/resign")
     def resign() -> ResponseReturnValue:
-        if admin_token is None:
-            return error_response(404, "resign is disabled: no ADMIN_TOKEN is configured")
-        supplied = request.headers.get("Authorization", "")
-        if not supplied.startswith("Bearer "):
-            response = error_response(401, "a bearer token is required")
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
-        if not hmac.compare_digest(supplied[len("Bearer ") :].encode(), admin_token.encode()):
-            return error_response(403, "wrong token")
+        refused = refused_admin(admin_token, "resign")
+        if refused is not None:
+            return refused
         try:
             handed_over = view.resign()
         except Exception as exc:  # noqa: BLE001
@@ -93,6 +108,26 @@ def build_blueprint(
         if not handed_over:
             return error_response(409, "this instance does not lead")
         return jsonify({"resigned": True, "instance": view.status().instance}), 202
+
+    @bp.post("/leader/switchover")
+    def switchover() -> ResponseReturnValue:
+        """Hand leadership to the named candidate; answers once the instances
+        report it (202), or why not (docs/switchover.md)."""
+        refused = refused_admin(admin_token, "switchover")
+        if refused is not None:
+            return refused
+        body = request.get_json(silent=True)
+        candidate = body.get("candidate") if isinstance(body, dict) else None
+        if not isinstance(candidate, str) or not candidate:
+            return error_response(400, 'send {"candidate": "<instance>"} as JSON')
+        try:
+            result = view.switchover(candidate)
+        except Exception as exc:  # noqa: BLE001
+            return error_response(503, f"cannot switch over now: {exc}")
+        status = SWITCHOVER_STATUS.get(result.outcome, 500)
+        if status != 202:
+            return error_response(status, result.message)
+        return jsonify({"switchedOver": True, "candidate": candidate, **result.detail}), 202
 
     return bp
 
@@ -110,6 +145,7 @@ def leader_body(status: Status, *, with_lease: bool = False) -> dict[str, Any]:
         "isLeader": is_leader,
         "instance": status.instance,
         "state": status.state.value,
+        "role": status.role,
         "epoch": status.epoch,
         "leader": None
         if status.leader is None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..election import Liveness, Participant, Status, Term
+from ..election import Identity, Liveness, Participant, Status, Term
+from ..election.switchover import SwitchoverResult
 
 
 class ElectionView(Protocol):
     """``status`` and ``history`` answer from memory and never wait on ZooKeeper;
-    ``participants``, ``resign`` and ``liveness`` ask the participant and may
+    ``participants``, ``observers``, ``resign``, ``switchover`` and ``liveness`` ask the participant and may
     wait (bounded). Whether the instance may act as leader is
     ``status().is_leader_now()``, decided at read time."""
 
@@ -23,6 +24,10 @@ class ElectionView(Protocol):
 
     def participants(self) -> list[Participant]: ...
 
+    def observers(self) -> list[Identity]: ...
+
     def resign(self) -> bool: ...
+
+    def switchover(self, candidate: str) -> SwitchoverResult: ...
 
     def liveness(self) -> Liveness: ...
