@@ -94,12 +94,14 @@ class ElectionHost:
         """Hand over: finish the journal appends in flight from every worker
         (bounded), then delete our node and close the session."""
         log.info("closing election participant")
-        self._journal.drain()  # no commit cut off by the close
-        self._control.close()
+        self._journal.drain()  # no commit cut off by the close; later appends get a 503
         # Ending the term queues its record in the term log (``_revoked``); it
         # is written after the handover, while the session still exists, so
         # the successor never waits for it (bounded: 1 s).
         self._election.close(timeout, after_handover=self._flush_term_log)
+        # The control socket after the handover: its shutdown waits for the
+        # server's poll (up to 20 ms), which the successor need not wait for.
+        self._control.close()
         # The peer poller only after the handover: joining its thread (mid-poll,
         # up to a second) must not hold the successor back.
         self._peers.close()
