@@ -118,3 +118,35 @@ def test_a_request_never_taken_by_a_closing_participant_means_nothing_was_sent(s
     assert len(outcome) == 1
     assert isinstance(outcome[0], control.ControlUnavailable)
     assert not isinstance(outcome[0], control.ControlNoReply), outcome[0]
+
+
+def test_a_full_backlog_is_waited_out_then_reported_as_nothing_sent(socket_path: str) -> None:
+    """A Unix socket whose backlog is full refuses ``connect`` at once with
+    EAGAIN (a burst of appends from every worker): that is "busy, nothing
+    sent", retried within the timeout, never an unhandled error (a 500)."""
+    import socket
+    import time
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(0)  # never accepts
+    queued = []
+    try:
+        for _ in range(8):  # fill the backlog
+            filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            try:
+                filler.connect(socket_path)
+            except BlockingIOError:
+                filler.close()
+                break
+            queued.append(filler)
+        started = time.monotonic()
+        with pytest.raises(control.ControlUnavailable) as caught:
+            control.request(socket_path, "journal.append", 0.3, {"message": "m"})
+        assert not isinstance(caught.value, control.ControlNoReply)
+        assert time.monotonic() - started >= 0.25, "gave up before its timeout"
+    finally:
+        for filler in queued:
+            filler.close()
+        listener.close()

@@ -21,6 +21,7 @@ import os
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,12 @@ class ControlUnavailable(RuntimeError):
 
 class ControlNoReply(ControlUnavailable):
     """The request was sent but no answer came: it may have been carried out."""
+
+
+class _Server(socketserver.ThreadingUnixStreamServer):
+    # Every worker thread of every gunicorn worker may append at once; the
+    # default backlog of 5 turns a burst into refused connections.
+    request_queue_size = 128
 
 
 class ControlServer:
@@ -53,7 +60,7 @@ class ControlServer:
 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # left by a process that died
-        self._server = socketserver.ThreadingUnixStreamServer(path, _RequestHandler)
+        self._server = _Server(path, _RequestHandler)
         self._server.daemon_threads = True
         # shutdown() waits for the loop to notice (every poll_interval): keep the handover quick.
         self._thread = threading.Thread(
@@ -72,14 +79,10 @@ def request(path: str, op: str, timeout: float, params: dict[str, Any] | None = 
     """Ask the participant; raises :class:`ControlUnavailable` when nothing was
     sent, :class:`ControlNoReply` when the request went out unanswered, or
     ``RuntimeError`` with the participant's error."""
+    deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(timeout)
-        try:
-            conn.connect(path)
-        except (FileNotFoundError, ConnectionRefusedError) as exc:
-            raise ControlUnavailable("no election participant is running in this container") from exc
-        except TimeoutError as exc:
-            raise ControlUnavailable("the election participant did not accept the request in time") from exc
+        _connect(conn, path, deadline)
         reader = conn.makefile("rb")
         try:
             taken = reader.read(1)
@@ -99,3 +102,23 @@ def request(path: str, op: str, timeout: float, params: dict[str, Any] | None = 
     if not reply["ok"]:
         raise RuntimeError(reply["error"])
     return reply["result"]
+
+
+def _connect(conn: socket.socket, path: str, deadline: float) -> None:
+    """Connect, waiting out a full backlog: a Unix socket refuses at once with
+    EAGAIN then (nothing was sent), so try again until ``deadline``."""
+    pause = 0.001
+    while True:
+        try:
+            conn.connect(path)
+            return
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise ControlUnavailable("no election participant is running in this container") from exc
+        except TimeoutError as exc:
+            raise ControlUnavailable("the election participant did not accept the request in time") from exc
+        except BlockingIOError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ControlUnavailable("the election participant is too busy to take the request") from exc
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.05)
