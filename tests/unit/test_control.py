@@ -150,3 +150,23 @@ def test_a_full_backlog_is_waited_out_then_reported_as_nothing_sent(socket_path:
         for filler in queued:
             filler.close()
         listener.close()
+
+
+def test_a_caller_that_goes_away_is_logged_not_printed(socket_path: str, capfd: pytest.CaptureFixture[str]) -> None:
+    """socketserver prints a handler's exception to stderr, a multi-line
+    traceback among the JSON log lines; a caller that gave up (its timeout)
+    is logged as one line instead."""
+    import socket
+    import time
+
+    server = serve(socket_path, lambda op, params: None)
+    try:
+        for _ in range(3):
+            gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            gone.connect(socket_path)
+            gone.close()
+        time.sleep(0.3)
+        assert control.request(socket_path, "participants", 2.0) is None  # still serving
+    finally:
+        server.close()
+    assert "Traceback" not in capfd.readouterr().err

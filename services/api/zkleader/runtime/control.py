@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import socketserver
@@ -24,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+log = logging.getLogger("zkleader.runtime")
 
 TAKEN = b"+"
 Handler = Callable[[str, dict[str, Any]], Any]
@@ -43,6 +46,10 @@ class _Server(socketserver.ThreadingUnixStreamServer):
     # default backlog of 5 turns a burst into refused connections.
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """socketserver would print the traceback to stderr, among the JSON log lines."""
+        log.warning("a control request failed", exc_info=True)
+
 
 class ControlServer:
     def __init__(self, path: str, handle: Handler) -> None:
@@ -50,13 +57,24 @@ class ControlServer:
 
         class _RequestHandler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                self.wfile.write(TAKEN)
                 try:
-                    message = json.loads(self.rfile.readline())
-                    reply = {"ok": True, "result": handle(message["op"], message.get("params") or {})}
+                    self.wfile.write(TAKEN)
+                    line = self.rfile.readline()
+                except OSError:
+                    return  # the caller gave up before its request was taken: nothing done
+                if not line:
+                    return  # the caller went away without asking
+                op = "?"
+                try:
+                    message = json.loads(line)
+                    op = str(message["op"])
+                    reply = {"ok": True, "result": handle(op, message.get("params") or {})}
                 except Exception as exc:  # noqa: BLE001 - reported to the caller
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                self.wfile.write(json.dumps(reply).encode() + b"\n")
+                try:
+                    self.wfile.write(json.dumps(reply).encode() + b"\n")
+                except OSError as exc:
+                    log.warning("the caller of %r went away before its answer: %s", op, exc)
 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # left by a process that died
