@@ -41,26 +41,19 @@ from typing import Any
 
 log = logging.getLogger("zkleader.runtime")
 
-_draining_since: float | None = None
+_draining = False  # set once, from the SIGTERM handler: a plain flag, no lock
 
 
 def draining() -> bool:
     """True from SIGTERM on, in this process: a leader answers 404 on /primary."""
-    return _draining_since is not None
-
-
-def begin_drain() -> None:
-    """Mark this process as stopping (idempotent; called from the signal handler)."""
-    global _draining_since
-    if _draining_since is None:
-        _draining_since = time.monotonic()
+    return _draining
 
 
 def install(worker: Any, drain_seconds: float, then: Callable[[], None]) -> bool:
     """Replace the worker's SIGTERM handler (from gunicorn's ``post_worker_init``).
 
-    False when the worker is not one this knows how to stop (then gunicorn's
-    own stop applies, and only the 404 on /primary of step 1 remains).
+    False when the worker is not one this knows how to stop: then gunicorn's
+    own stop applies, with no drain (``/primary`` never answers 404).
     """
     queue = getattr(worker, "method_queue", None)
     if queue is None or not hasattr(worker, "set_accept_enabled") or not hasattr(worker, "sockets"):
@@ -82,9 +75,10 @@ def install(worker: Any, drain_seconds: float, then: Callable[[], None]) -> bool
         queue.defer(close_listeners)
 
     def on_term(signum: int, frame: FrameType | None) -> None:
-        if draining():
+        global _draining
+        if _draining:
             return
-        begin_drain()
+        _draining = True
         threading.Thread(target=stop_after_drain, name="graceful-stop", daemon=True).start()
 
     signal.signal(signal.SIGTERM, on_term)
