@@ -53,10 +53,11 @@ def test_owner_liveness_survives_pid_reuse() -> None:
 
 def test_a_term_left_open_by_a_killed_process_ends_at_its_lease(tmp_path: Path) -> None:
     path = str(tmp_path / "state.json")
-    deadline = now() - 30  # the lease ran out 30 s ago
-    snapshot.write(path, snapshot.SharedState(leading(deadline), [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)], 1, None))
+    ran_out = time.time() - 30  # the lease ran out 30 s ago
+    terms = [Term(5, 1.0, 2.0, "closed"), Term(7, 3.0)]
+    snapshot.write(path, snapshot.SharedState(leading(now() - 30), terms, 1, None, ran_out))
     expires = json.loads(Path(path).read_text())["leaseExpiresAt"]
-    assert abs(expires - (time.time() - 30)) < 1
+    assert expires == ran_out
 
     terms = snapshot.inherited_history(path)
     assert terms[0] == Term(5, 1.0, 2.0, "closed")
@@ -83,3 +84,13 @@ def test_defect4_a_new_snapshot_with_the_same_inode_and_mtime_is_seen(tmp_path: 
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
     assert view.status().state is ElectionState.FOLLOWER
+
+
+def test_a_term_left_open_without_a_recorded_lease_ends_at_the_files_last_write(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.json")
+    snapshot.write(path, snapshot.SharedState(leading(now() - 30), [Term(7, 3.0)], 1, None))
+    written_at = os.stat(path).st_mtime
+    time.sleep(0.05)
+
+    (term,) = snapshot.inherited_history(path)
+    assert term.reason == "process ended" and term.ended_at == written_at

@@ -14,6 +14,7 @@ from kazoo.retry import KazooRetry
 
 from ..config import Settings
 from ..election import Identity, LeaderElection, Participant, Status, TermHistory, election_acl
+from ..election.lease import wall_time_of
 from ..election.terms import ClusterTermLog, term_log_path
 from . import peers, snapshot
 from .control import ControlServer
@@ -45,6 +46,10 @@ class ElectionHost:
         self._paths = paths
         self._history = TermHistory(snapshot.inherited_history(paths.snapshot))
         self._write_lock = threading.Lock()
+        # Unix seconds when the last lease seen in a published status runs out:
+        # the bound of a term this process leaves open if it is killed. Kept
+        # while a suspended status carries no lease (snapshot.inherited_history).
+        self._lease_expires_at: float | None = None
         self._pid = os.getpid()
         self._pid_start = snapshot.process_start(self._pid)
         self._election = LeaderElection(
@@ -127,9 +132,13 @@ class ElectionHost:
     def _write_snapshot(self) -> None:
         status: Status = self._election.status
         with self._write_lock:
+            if status.lease_deadline is not None:
+                self._lease_expires_at = wall_time_of(status.lease_deadline)
             snapshot.write(
                 self._paths.snapshot,
-                snapshot.SharedState(status, self._history.terms(), self._pid, self._pid_start),
+                snapshot.SharedState(
+                    status, self._history.terms(), self._pid, self._pid_start, self._lease_expires_at
+                ),
             )
 
     def _status_changed(self, _status: Status) -> None:

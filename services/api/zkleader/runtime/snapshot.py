@@ -10,12 +10,11 @@ time. The status itself is encoded by :class:`~zkleader.election.Status`.
 from __future__ import annotations
 
 import json
-import time
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..election import Status, Term
-from ..election.lease import wall_time_of
 from .atomic import write_atomically
 
 
@@ -36,8 +35,10 @@ class SharedState:
     history: list[Term]
     pid: int
     pid_start: int | None
-    # When the writer's lease ran out, in Unix seconds: written from the lease
-    # deadline, filled in by decode (so not part of equality).
+    # Unix seconds by which the writer's last lease ran out: what bounds a term
+    # it leaves open if it is killed. Kept by the writer across a suspension
+    # (whose status has no lease), so not derived from ``status``; not part of
+    # equality.
     lease_expires_at: float | None = field(default=None, compare=False)
 
     def owner_alive(self) -> bool:
@@ -50,7 +51,7 @@ def encode(state: SharedState) -> bytes:
         "pid": state.pid,
         "pidStart": state.pid_start,
         **s.to_json(),
-        "leaseExpiresAt": None if s.lease_deadline is None else wall_time_of(s.lease_deadline),
+        "leaseExpiresAt": state.lease_expires_at,
         "history": [t.to_json() for t in state.history],
     }
     return json.dumps(raw, separators=(",", ":")).encode()
@@ -83,11 +84,15 @@ def read(path: str) -> SharedState | None:
 def inherited_history(path: str) -> list[Term]:
     """Terms left by an earlier process of this container (e.g. before a kill).
 
-    A term still open there ended, at the latest, when that process's lease
-    ran out: it could not have acted as leader after that.
+    A term still open there ended, at the latest, when that process's last
+    lease ran out (``leaseExpiresAt``): it could not have acted as leader
+    after that, and its successor was elected only after its session expired,
+    later still. A file without that bound (written by an older version) is
+    bounded by its own last write, which a leader renews every T/8.
     """
     try:
         previous = read(path)
+        written_at = os.stat(path).st_mtime
     except (ValueError, KeyError, TypeError, OSError):
         return []
     if previous is None:
@@ -96,6 +101,6 @@ def inherited_history(path: str) -> list[Term]:
     if terms and terms[-1].ended_at is None:
         last = terms[-1]
         expires = previous.lease_expires_at
-        ended = expires if expires is not None else time.time()
+        ended = expires if expires is not None else written_at
         terms[-1] = Term(last.epoch, last.elected_at, max(ended, last.elected_at), "process ended")
     return terms
