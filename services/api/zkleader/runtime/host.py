@@ -136,9 +136,7 @@ class ElectionHost:
                 self._lease_expires_at = wall_time_of(status.lease_deadline)
             snapshot.write(
                 self._paths.snapshot,
-                snapshot.SharedState(
-                    status, self._history.terms(), self._pid, self._pid_start, self._lease_expires_at
-                ),
+                snapshot.SharedState(status, self._history.terms(), self._pid, self._pid_start, self._lease_expires_at),
             )
 
     def _status_changed(self, _status: Status) -> None:
