@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kazoo.client import KazooState
 from kazoo.exceptions import BadVersionError, ConnectionLoss
 
 from tests.support.fake_kazoo import FakeKazooClient, FakeZooKeeper
@@ -402,3 +403,43 @@ def test_a_graceful_close_hands_over_to_the_next_member(elections: Elections) ->
     fence = second.fence()
     assert fence is not None and fence.member_path == f"{PATH}/{second.status.node}"
     assert first.fence() is None
+
+
+class _PromotingClient(FakeKazooClient):
+    """Runs ``on_state_read`` (once) when a caller thread reads ``state``: a
+    caller preempted at that point while the worker changes the grant."""
+
+    def __init__(self, server: FakeZooKeeper) -> None:
+        self.on_state_read: Callable[[], None] | None = None
+        super().__init__(server)
+
+    @property
+    def state(self) -> KazooState:
+        hook, self.on_state_read = self.on_state_read, None
+        if hook is not None and threading.current_thread().name != "election-worker":
+            hook()
+        return self._state
+
+    @state.setter
+    def state(self, value: KazooState) -> None:
+        self._state = value
+
+
+def test_a_fence_pairs_the_node_with_the_epoch_of_its_own_grant(elections: Elections) -> None:
+    first = elections.start("p1")
+    eventually(lambda: leads_alone(elections, first), timeout=2)
+    client = _PromotingClient(elections.server)
+    second = elections.start("p2", client=client)
+    eventually(lambda: expect(second.status.epoch == first.status.epoch, f"p2 sees {second.status}"), timeout=2)
+
+    def leader_leaves_and_we_lead() -> None:
+        first.close(timeout=2)
+        eventually(lambda: expect(second.status.state is ElectionState.LEADER), timeout=2)
+
+    client.on_state_read = leader_leaves_and_we_lead
+    fences = [second.fence(), second.fence()]  # the first call is preempted; the second one leads
+    for fence in fences:
+        if fence is not None:
+            node = elections.server.nodes[fence.member_path]
+            assert fence.epoch == node.czxid, f"{fence} carries another grant's epoch (own grant {node.czxid})"
+    assert fences[1] is not None
