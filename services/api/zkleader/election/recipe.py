@@ -313,9 +313,7 @@ class LeaderElection:
 
     def _leads_in(self, status: Status) -> bool:
         return (
-            self._client.state == KazooState.CONNECTED
-            and not self._disconnected
-            and status.is_leader_at(self._clock())
+            self._client.state == KazooState.CONNECTED and not self._disconnected and status.is_leader_at(self._clock())
         )
 
     def start(self) -> None:
