@@ -17,11 +17,17 @@ fires on its creation), with hooks to inject what a real network does:
   reads);
 * ``suspend()``, ``reconnect()``, ``expire()`` drive the connection states.
 
+``transaction()`` is a multi as ZooKeeper answers it: all or nothing; in a
+failed one the operations before the failing one come back
+``RolledBackError``, the failing one its own error, the rest
+``RuntimeInconsistency`` (the hook sees it as ``multi`` on its first path).
+
 Listeners and watches fire synchronously on the thread that caused them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Callable
@@ -35,6 +41,8 @@ from kazoo.exceptions import (
     NodeExistsError,
     NoNodeError,
     NotEmptyError,
+    RolledBackError,
+    RuntimeInconsistency,
 )
 from kazoo.protocol.states import EventType, WatchedEvent, ZnodeStat
 
@@ -151,6 +159,7 @@ class FakeKazooClient:
         self.started = False
         self.stopped = False
         self.calls: list[tuple[str, str]] = []
+        self.in_multi = threading.local()  # the ops of a multi are not hooked one by one
         self._stopped = threading.Event()  # as kazoo's: set until started
         self._stopped.set()
 
@@ -229,7 +238,7 @@ class FakeKazooClient:
 
     def _enter(self, op: str, path: str) -> None:
         self.calls.append((op, path))
-        if self.hook is not None:
+        if self.hook is not None and not getattr(self.in_multi, "active", False):
             self.hook(op, path)
         if self.state != KazooState.CONNECTED or self._session is None:
             raise ConnectionLoss(f"{op} {path}: not connected")
@@ -365,6 +374,9 @@ class FakeKazooClient:
 
         return self._run("ensure_path", path, body)
 
+    def transaction(self) -> FakeTransaction:
+        return FakeTransaction(self)
+
     def get_children(self, path: str) -> list[str]:
         names: list[str] = self.get_children_async(path).get()
         return names
@@ -385,8 +397,82 @@ class FakeKazooClient:
     def delete(self, path: str, version: int = -1) -> Any:
         return self.delete_async(path, version=version).get()
 
+    def set(self, path: str, value: bytes, version: int = -1) -> ZnodeStat:
+        stat: ZnodeStat = self.set_async(path, value, version=version).get()
+        return stat
+
+    def ensure_path(self, path: str, acl: Any = None) -> Any:
+        return self.ensure_path_async(path, acl=acl).get()
+
+    def sync(self, path: str) -> Any:
+        return self.sync_async(path).get()
+
     def _node(self, path: str) -> Node:
         node = self.server.nodes.get(path)
         if node is None or (path in self.server.lagging and not self.synced):
             raise NoNodeError(path)
         return node
+
+
+class FakeTransaction:
+    """kazoo's ``TransactionRequest`` over the fake tree (see the module docstring)."""
+
+    def __init__(self, client: FakeKazooClient) -> None:
+        self._client = client
+        self._ops: list[tuple[str, str, Callable[[], Any]]] = []
+
+    def check(self, path: str, version: int) -> None:
+        def run() -> Any:
+            node = self._client._node(path)
+            if version != -1 and node.version != version:
+                raise BadVersionError(path)
+            return True
+
+        self._ops.append(("check", path, run))
+
+    def create(self, path: str, value: bytes = b"", acl: Any = None, ephemeral: bool = False) -> None:
+        def run() -> Any:
+            return self._client.create_async(path, value, acl=acl, ephemeral=ephemeral).get()
+
+        self._ops.append(("create", path, run))
+
+    def delete(self, path: str, version: int = -1) -> None:
+        self._ops.append(("delete", path, lambda: self._client.delete_async(path, version=version).get()))
+
+    def set_data(self, path: str, value: bytes, version: int = -1) -> None:
+        self._ops.append(("set", path, lambda: self._client.set_async(path, value, version=version).get()))
+
+    def commit_async(self) -> Result:
+        client = self._client
+        try:
+            client._enter("multi", self._ops[0][1] if self._ops else "/")
+        except Exception as exc:  # noqa: BLE001 - handed to the caller as kazoo does
+            return Result(exc=exc)
+        # Each op runs in turn under the server lock (re-entrant), unhooked:
+        # checking first and applying after would need a copy of the tree,
+        # so a failure undoes the ops already applied by restoring a snapshot.
+        client.in_multi.active = True
+        try:
+            with client.server.lock:
+                saved = {path: _copy(node) for path, node in client.server.nodes.items()}
+                results: list[Any] = []
+                for _, _, run in self._ops:
+                    try:
+                        results.append(run())
+                    except Exception as exc:  # noqa: BLE001 - a failed op fails the multi
+                        client.server.nodes.clear()
+                        client.server.nodes.update(saved)
+                        failed = len(results)
+                        rest = len(self._ops) - failed - 1
+                        return Result([RolledBackError()] * failed + [exc] + [RuntimeInconsistency()] * rest)
+                return Result(results)
+        finally:
+            client.in_multi.active = False
+
+    def commit(self) -> list[Any]:
+        results: list[Any] = self.commit_async().get()
+        return results
+
+
+def _copy(node: Node) -> Node:
+    return dataclasses.replace(node)  # the watch lists stay shared: they belong to the node's path

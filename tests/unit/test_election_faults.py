@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kazoo.client import KazooState
 from kazoo.exceptions import BadVersionError, ConnectionLoss
 
 from tests.support.fake_kazoo import FakeKazooClient, FakeZooKeeper
@@ -21,6 +22,7 @@ from zkleader.config import Settings
 from zkleader.election import ElectionState, Identity, LeaderElection, LeaderInfo, Status
 from zkleader.election.leader_record import decode as leader_record_decode
 from zkleader.election.naming import election_order
+from zkleader.election.terms import decode_term, term_log_path
 from zkleader.runtime import host as host_module
 from zkleader.runtime import worker as runtime_worker
 from zkleader.runtime.ownership import ParticipantLock
@@ -119,6 +121,21 @@ def test_defect2_lost_create_reply_retried_under_a_new_session_leaves_no_orphan(
     assert expired
 
 
+def host_settings(state_dir: Path) -> Settings:
+    """One container's settings (api1) for an ElectionHost on the fake client."""
+    return Settings(
+        zk_hosts="127.0.0.1:2181",
+        election_path=PATH,
+        instance_id="api1",
+        advertised_address="http://api1:8000",
+        session_timeout=4.0,
+        credentials=None,
+        admin_token=None,
+        log_level="INFO",
+        state_dir=str(state_dir),
+    )
+
+
 class Blocker:
     """A hook that blocks the worker inside a ZooKeeper call until released."""
 
@@ -150,17 +167,7 @@ def test_defect5_suspended_ends_is_leader_in_every_worker_while_the_election_wor
 ) -> None:
     client = FakeKazooClient(timeout=4.0)
     monkeypatch.setattr(host_module, "make_client", lambda settings: client)
-    settings = Settings(
-        zk_hosts="127.0.0.1:2181",
-        election_path=PATH,
-        instance_id="api1",
-        advertised_address="http://api1:8000",
-        session_timeout=4.0,
-        credentials=None,
-        admin_token=None,
-        log_level="INFO",
-        state_dir=str(tmp_path),
-    )
+    settings = host_settings(tmp_path)
     paths = RuntimePaths(str(tmp_path))
     participant = host_module.ElectionHost(settings, paths)
     # Two gunicorn workers: each reads the shared snapshot through its own app.
@@ -226,17 +233,7 @@ def test_defect6_a_takeover_that_fails_after_taking_the_lock_recovers(
     monkeypatch.setattr(runtime_worker, "ElectionHost", FakeHost)
     monkeypatch.setattr(runtime_worker, "_exiting", False)
     monkeypatch.setattr(runtime_worker, "_host", None)
-    settings = Settings(
-        zk_hosts="127.0.0.1:2181",
-        election_path=PATH,
-        instance_id="api1",
-        advertised_address="http://api1:8000",
-        session_timeout=4.0,
-        credentials=None,
-        admin_token=None,
-        log_level="INFO",
-        state_dir=str(tmp_path),
-    )
+    settings = host_settings(tmp_path)
     other_worker = ParticipantLock(RuntimePaths(str(tmp_path)).lock)
     assert other_worker.try_acquire()
     runtime_worker.start(settings, worker_alive=lambda: True)  # stands by
@@ -402,3 +399,66 @@ def test_a_graceful_close_hands_over_to_the_next_member(elections: Elections) ->
     fence = second.fence()
     assert fence is not None and fence.member_path == f"{PATH}/{second.status.node}"
     assert first.fence() is None
+
+
+class _PromotingClient(FakeKazooClient):
+    """Runs ``on_state_read`` (once) when a caller thread reads ``state``: a
+    caller preempted at that point while the worker changes the grant."""
+
+    def __init__(self, server: FakeZooKeeper) -> None:
+        self.on_state_read: Callable[[], None] | None = None
+        super().__init__(server)
+
+    @property
+    def state(self) -> KazooState:
+        hook, self.on_state_read = self.on_state_read, None
+        if hook is not None and threading.current_thread().name != "election-worker":
+            hook()
+        return self._state
+
+    @state.setter
+    def state(self, value: KazooState) -> None:
+        self._state = value
+
+
+def test_a_fence_pairs_the_node_with_the_epoch_of_its_own_grant(elections: Elections) -> None:
+    first = elections.start("p1")
+    eventually(lambda: leads_alone(elections, first), timeout=2)
+    client = _PromotingClient(elections.server)
+    second = elections.start("p2", client=client)
+    eventually(lambda: expect(second.status.epoch == first.status.epoch, f"p2 sees {second.status}"), timeout=2)
+
+    def leader_leaves_and_we_lead() -> None:
+        first.close(timeout=2)
+        eventually(lambda: expect(second.status.state is ElectionState.LEADER), timeout=2)
+
+    client.on_state_read = leader_leaves_and_we_lead
+    fences = [second.fence(), second.fence()]  # the first call is preempted; the second one leads
+    for fence in fences:
+        if fence is not None:
+            node = elections.server.nodes[fence.member_path]
+            assert fence.epoch == node.czxid, f"{fence} carries another grant's epoch (own grant {node.czxid})"
+    assert fences[1] is not None
+
+
+def test_a_grant_still_queued_when_the_leader_closes_is_in_the_term_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = FakeKazooClient(timeout=4.0)
+    monkeypatch.setattr(host_module, "make_client", lambda settings: client)
+
+    def slow_term_log(op: str, path: str) -> None:
+        if op == "multi" and threading.current_thread().name == "term-log-writer":
+            time.sleep(0.3)  # a slow ensemble: the grant is still on its way at close
+
+    client.hook = slow_term_log
+    participant = host_module.ElectionHost(host_settings(tmp_path), RuntimePaths(str(tmp_path)))
+    participant.start()
+    try:
+        eventually(lambda: expect(participant.election.is_leader), timeout=3)
+        epoch = participant.election.status.epoch
+    finally:
+        participant.close(timeout=2)
+    terms = term_log_path(PATH)
+    entries = [decode_term(n.data) for p, n in client.server.nodes.items() if p.startswith(terms + "/")]
+    assert [(t.epoch, t.reason) for t in entries if t is not None] == [(epoch, "closed")], entries

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.fake_kazoo import FakeKazooClient
 from tests.support.waiting import eventually, expect
 from tests.unit.test_election_faults import PATH, Blocker, Elections
-from zkleader.election import ElectionState, LeaderElection
+from zkleader.election import ElectionState, Identity, LeaderElection
+from zkleader.election.naming import member_prefix, new_participant_uid
 from zkleader.election.observers import observers_path
 from zkleader.election.switchover import (
     Designation,
@@ -287,3 +289,42 @@ def test_an_observer_re_registers_after_its_session_expires(elections: Recorded)
         expect(elections.server.nodes[node].owner == client.client_id[0])  # type: ignore[index]
 
     eventually(registered_again, timeout=2)
+
+
+def test_a_switchover_whose_designation_reply_was_lost_is_reported_done(elections: Recorded) -> None:
+    joined = queue_of(elections, ["p1", "p2", "p3"])
+    client = joined[1].client
+    assert isinstance(client, FakeKazooClient)
+    client.lose_create_replies = 1  # the designation's create commits; its reply is lost
+    desk = SwitchoverDesk(joined[1], lambda: set(), fetch=fetch_from(elections))
+
+    result = desk.switchover("p3")
+
+    assert result.outcome == "done", result
+    assert joined[2].is_leader and not joined[0].is_leader
+    assert DESIGNATION not in elections.server.nodes
+
+
+def test_a_switchover_to_a_candidate_with_a_dead_process_node_never_leaves_the_election_leaderless(
+    elections: Recorded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leader = elections.join("p1")
+    eventually(lambda: expect(elections.leaders() == ["p1"]), timeout=3)
+    # p2's previous process died; its session has not expired yet, so its node stays in the queue.
+    dead = elections.client()
+    dead.start()
+    dead.create(
+        f"{PATH}/{member_prefix(new_participant_uid())}",
+        Identity("p2", "http://p2:8000", 0.0).to_bytes(),
+        ephemeral=True,
+        sequence=True,
+    )
+    elections.join("p2")  # the container's next process re-enrols
+    eventually(lambda: expect(len(elections.members()) == 3), timeout=3)
+    monkeypatch.setattr("zkleader.runtime.switchover_desk.switchover_wait", lambda timeout: 0.5)
+    desk = SwitchoverDesk(leader, lambda: set(), fetch=fetch_from(elections))
+
+    result = desk.switchover("p2")
+
+    assert result.outcome in ("done", "not-eligible"), result
+    eventually(lambda: expect(len(elections.leaders()) == 1, f"leaders: {elections.leaders()}"), timeout=1)

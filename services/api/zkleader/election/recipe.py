@@ -298,18 +298,23 @@ class LeaderElection:
     @property
     def is_leader(self) -> bool:
         """True only while elected, connected and within the lease."""
-        return (
-            self._client.state == KazooState.CONNECTED
-            and not self._disconnected
-            and self._status.is_leader_at(self._clock())
-        )
+        return self._leads_in(self._status)
 
     def fence(self) -> Fence | None:
-        """Our member node and epoch while we lead now (lease included), else None."""
-        node, epoch = self._node, self._epoch
-        if node is None or epoch is None or not self.is_leader:
+        """Our member node and epoch while we lead now (lease included), else None.
+
+        Both come from one published snapshot, so they always belong to the
+        same grant: the worker may change them at any moment, and reading
+        them one by one could pair our node with the previous leader's epoch."""
+        status = self._status
+        if status.node is None or status.epoch is None or not self._leads_in(status):
             return None
-        return Fence(f"{self._path}/{node}", epoch)
+        return Fence(f"{self._path}/{status.node}", status.epoch)
+
+    def _leads_in(self, status: Status) -> bool:
+        return (
+            self._client.state == KazooState.CONNECTED and not self._disconnected and status.is_leader_at(self._clock())
+        )
 
     def start(self) -> None:
         """Join the election; returns at once even if ZooKeeper is unreachable."""

@@ -25,14 +25,19 @@ never shorter, than the duration after its creation. See docs/switchover.md.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError
+from kazoo.protocol.states import ZnodeStat
+from kazoo.retry import KazooRetry
 
 if TYPE_CHECKING:
     from .recipe import LeaderElection
+
+log = logging.getLogger("zkleader.switchover")
 
 Verdict = Literal["lead", "yield", "stale"]
 """``lead``: nothing stands in the way (the designation, if any, names us);
@@ -187,20 +192,52 @@ class SwitchoverRequester:
             raise SwitchoverRefused("no-leader", "the lowest member is not one of ours: nothing to hand over")
         if named[0].is_leader:
             raise SwitchoverRefused("not-eligible", f"{candidate} is already the leader")
+        if len(named) > 1:
+            # One live participant per instance: the older nodes are a dead
+            # process's, kept until its session expires. Whichever node were
+            # designated, that dead node stands ahead of the live one, and
+            # everyone stepping aside for the candidate would leave it lowest:
+            # nobody would lead until the session expires.
+            raise SwitchoverRefused(
+                "not-eligible",
+                f"{candidate} is re-enrolling: a node of its previous process stays in the election until that "
+                "session expires (at most one session timeout); try again then",
+            )
         try:
             _, leader_stat = self._client.get(f"{self._election.path}/{leader.node}")
         except NoNodeError:
             raise SwitchoverRefused("no-leader", f"the leader {leader.instance} just left: try again") from None
         designation = Designation(named[0].node, candidate, requested_by, duration)
-        try:
-            _, stat = self._client.create(
-                self._path, designation.to_bytes(), acl=self._election.acl, ephemeral=True, include_data=True
-            )
-        except NodeExistsError:
-            raise SwitchoverRefused("busy", "a switchover is already running") from None
+        retry = KazooRetry(max_tries=3, delay=0.1, backoff=2, max_delay=1.0, ignore_expire=False)
+        stat = retry(self._find_or_create, designation.to_bytes())
         return Requested(
             designation, stat.version, leader.instance, leader.address, leader_stat.czxid, named[0].address or ""
         )
+
+    def _find_or_create(self, data: bytes) -> ZnodeStat:
+        """Create the designation, or recognise it as ours: a create whose reply
+        was lost has happened, and its retry meets our own node (ephemeral to
+        our session, holding our bytes), as the election adopts its member node.
+        Anyone else's is a running switchover; one gone meanwhile, create again."""
+        for _ in range(3):
+            try:
+                _, stat = self._client.create(
+                    self._path, data, acl=self._election.acl, ephemeral=True, include_data=True
+                )
+                return cast(ZnodeStat, stat)
+            except NodeExistsError:
+                pass
+            client_id = self._client.client_id
+            try:
+                self._client.sync(self._path)
+                found, stat = self._client.get(self._path)
+            except NoNodeError:
+                continue
+            if client_id and client_id[0] and stat.ephemeralOwner == client_id[0] and found == data:
+                log.info("recognised our own switchover designation after a lost reply")
+                return cast(ZnodeStat, stat)
+            break
+        raise SwitchoverRefused("busy", "a switchover is already running")
 
     def withdraw(self, requested: Requested) -> bool:
         """Delete our designation if it still stands (version-checked); True if it did."""
