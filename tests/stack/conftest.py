@@ -11,7 +11,7 @@ import pytest
 from pytest_docker.plugin import Services
 
 from tests.support.compose import REPO_ROOT
-from tests.support.journal_writers import Writer, check_journal, read_journal
+from tests.support.journal_writers import Reader, Writer, check_history, check_journal, read_journal
 from tests.support.stack import INSTANCES as INSTANCES
 from tests.support.stack import StackClient as Stack
 from tests.support.stack import sole_leader as sole_leader
@@ -56,17 +56,25 @@ def stack(docker_services: Services) -> Iterator[Stack]:
 def journal_writers(stack: Stack, request: pytest.FixtureRequest) -> Iterator[tuple[Writer, Writer]]:
     """Two writers for the length of a fault scenario: one through the
     gateway, one straight at every instance's own port (deposed leaders
-    included). Afterwards the journal invariants are checked
-    (:func:`check_journal`) and the counts go to ``results/faults/``."""
+    included), and a reader of every instance. Afterwards the journal
+    invariants are checked (:func:`check_journal`), the counts go to
+    ``results/faults/``, and the history of every write and read is saved
+    under ``results/histories/`` and checked (:func:`check_history`)."""
     eventually(lambda: sole_leader(stack), timeout=60)
     through_gateway = Writer(stack, ["gateway"], rate=10.0).start()
     direct = Writer(stack, list(INSTANCES), rate=5.0).start()
+    reader = Reader(stack, list(INSTANCES)).start()
     yield through_gateway, direct
     writes = {"gateway": through_gateway.stop(), "direct": direct.stop()}
+    reader.stop()
     # Every instance must answer reads again (it may still be re-enrolling).
     for name in INSTANCES:
         eventually(lambda name=name: read_journal(stack, name), timeout=60, interval=0.5)
     counts = check_journal(stack, [*writes["gateway"], *writes["direct"]])
+    # The final reads, after every write ended, must show every acknowledged one.
+    final_reads = [reader.read_once(name) for name in INSTANCES]
+    assert all(r.entries is not None for r in final_reads), "an instance stopped answering reads"
+    check_history(request.node.name, [*writes["gateway"], *writes["direct"]], reader.reads)
     record = {
         "scenario": request.node.name,
         "recordedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -10,16 +10,21 @@ told and what the instances recorded (``GET /leader/history``).
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
 
+from zkleader.testing.check import check_file
+
+from .compose import REPO_ROOT
 from .stack import INSTANCES, StackClient
 
 
@@ -188,3 +193,99 @@ def unavailability(writes: Iterable[Write], fault_at: float, until: float | None
 
 def failures(writes: Iterable[Write], predicate: Callable[[Write], bool] | None = None) -> list[Write]:
     return [w for w in writes if not w.ok and (predicate is None or predicate(w))]
+
+
+# --- Histories (issue 22): every write and read as the client saw it, checked
+# with the journal model of zkleader.testing.check (docs/histories.md).
+
+NOTHING_WRITTEN = frozenset({400, 409, 413, 415, 503})
+"""Answers that guarantee the append did not happen; any other non-201 is unknown."""
+HISTORIES = REPO_ROOT / "results" / "histories"
+
+
+@dataclass(frozen=True)
+class Read:
+    """One whole-journal read (every page) from ``target``; ``entries`` None: no answer."""
+
+    target: str
+    sent_at: float
+    done_at: float
+    entries: list[dict[str, Any]] | None
+
+
+@dataclass
+class Reader:
+    """Reads the whole journal from every one of ``targets`` every ``period`` seconds until stopped."""
+
+    stack: StackClient
+    targets: list[str]
+    period: float = 1.0
+    reads: list[Read] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(t,), daemon=True) for t in self.targets]
+
+    def start(self) -> Reader:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> list[Read]:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+        with self._lock:
+            return list(self.reads)
+
+    def read_once(self, target: str) -> Read:
+        sent = time.time()
+        try:
+            entries: list[dict[str, Any]] | None = read_journal(self.stack, target)
+        except (requests.RequestException, ValueError, KeyError):
+            entries = None
+        record = Read(target, sent, time.time(), entries)
+        with self._lock:
+            self.reads.append(record)
+        return record
+
+    def _run(self, target: str) -> None:
+        while not self._stop.wait(self.period):
+            self.read_once(target)
+
+
+def history(writes: Iterable[Write], reads: Iterable[Read]) -> list[dict[str, Any]]:
+    """The journal history (docs/histories.md) of these writes and reads, in time order."""
+    events: list[dict[str, Any]] = []
+    for w in writes:
+        process = f"write-{w.target}-{w.key}"  # one process per append: outcomes never mix
+        events.append({"process": process, "type": "invoke", "f": "append", "value": w.key, "time": w.sent_at})
+        done: dict[str, Any] = {"process": process, "f": "append", "value": w.key, "time": w.done_at}
+        if w.ok:
+            done |= {"type": "ok", "seq": w.seq, "epoch": w.epoch}
+        else:
+            done |= {"type": "fail" if w.status in NOTHING_WRITTEN else "info", "status": w.status}
+        events.append(done)
+    for n, r in enumerate(reads):
+        process = f"read-{r.target}-{n}"
+        events.append({"process": process, "type": "invoke", "f": "read", "value": None, "time": r.sent_at})
+        entries = (
+            None
+            if r.entries is None
+            else [{"seq": e["seq"], "epoch": e["epoch"], "message": e["message"]} for e in r.entries]
+        )
+        kind = "info" if entries is None else "ok"
+        events.append({"process": process, "type": kind, "f": "read", "value": entries, "time": r.done_at})
+    return sorted(events, key=lambda e: (e["time"], e["type"] != "invoke"))
+
+
+def check_history(name: str, writes: Iterable[Write], reads: Iterable[Read], folder: Path = HISTORIES) -> Path:
+    """Save the history under ``folder`` and fail, naming the file, unless it checks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+    path = folder / f"{safe}.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in history(writes, reads)))
+    verdict = check_file("journal", path)
+    assert verdict.linearizable, f"history {path} does not check:\n" + "\n".join(verdict.explanation)
+    return path

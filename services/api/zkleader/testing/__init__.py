@@ -1,0 +1,1 @@
+"""Test facilities for programs that use zkleader: nothing here runs in production."""
