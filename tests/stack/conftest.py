@@ -59,7 +59,8 @@ def journal_writers(stack: Stack, request: pytest.FixtureRequest) -> Iterator[tu
     included). Afterwards the journal invariants are checked
     (:func:`check_journal`) and the counts go to ``results/faults/``."""
     eventually(lambda: sole_leader(stack), timeout=60)
-    through_gateway = Writer(stack, ["gateway"], rate=10.0).start()
+    # Through the gateway: issue 21's client (timeout T + 3 s, no key, no retries).
+    through_gateway = Writer(stack, ["gateway"], rate=10.0, timeout=SESSION_TIMEOUT + 3.0, keyed=False).start()
     direct = Writer(stack, list(INSTANCES), rate=5.0).start()
     yield through_gateway, direct
     writes = {"gateway": through_gateway.stop(), "direct": direct.stop()}
