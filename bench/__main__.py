@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -23,9 +24,12 @@ from tests.support.stack import StackClient
 from . import journal_bench, load, stack_bench
 from .report import machine, markdown, plot_failover, write_json
 
-STACK_PROJECT = "zkleader-bench"
-BENCH_PORTS = {"api1": 25001, "api2": 25002, "api3": 25003}  # clear of a person's stack and the tests'
-BENCH_GATEWAY_PORT = 25000
+# Overridable (ZKLEADER_BENCH_PROJECT, ZKLEADER_BENCH_PORT_BASE) so that a trial run
+# never touches another checkout's benchmark stack.
+STACK_PROJECT = os.environ.get("ZKLEADER_BENCH_PROJECT", "zkleader-bench")
+_PORT_BASE = int(os.environ.get("ZKLEADER_BENCH_PORT_BASE", "25000"))
+BENCH_PORTS = {name: _PORT_BASE + int(name[-1]) for name in ("api1", "api2", "api3")}  # clear of the tests'
+BENCH_GATEWAY_PORT = _PORT_BASE
 ZK_PROJECT = "zkleader-bench-zk"
 TICK = 0.5  # compose.yaml's ZOO_TICK_TIME, in seconds
 
@@ -78,10 +82,17 @@ def stack_sections(args: argparse.Namespace, skip: set[str], report: dict[str, A
                 if count:
                     # One writer through the gateway per fault kind, no retries of its own
                     # (none with --write-rate 0: the election alone, as before the gateway).
-                    writer = Writer(stack, ["gateway"], rate=args.write_rate) if args.write_rate > 0 else None
+                    # The client of issue 21: timeout T + 3 s, and no Idempotency-Key (the gateway adds one).
+                    writer = (
+                        Writer(stack, ["gateway"], rate=args.write_rate, timeout=timeout + 3.0, keyed=False)
+                        if args.write_rate > 0
+                        else None
+                    )
                     with writer if writer is not None else contextlib.nullcontext():
                         time.sleep(1.0)  # successes before the first fault, or its gap has no start
                         failover[kind] = stack_bench.failover_trials(stack, kind, count, timeout, log, writer)
+                    if writer is not None:
+                        report.setdefault("exactlyOnce", {})[kind] = stack_bench.exactly_once(stack, writer.results())
             report["failover"] = failover
         if "journal" not in skip:
             report["journal"] = journal_bench.write_load(stack, args.journal_seconds, args.journal_clients, log)

@@ -78,6 +78,33 @@ def gateway_verdicts(report: dict[str, Any]) -> tuple[list[Verdict], list[str]]:
                 "" if failed == 0 else f"{failed} failed",
             )
         )
+    for kind, check in report.get("exactlyOnce", {}).items():
+        trials = with_writes.get(kind, [])
+        failed = sum(len(t.get("failedWrites", [])) for t in trials)
+        ok = bool(check["ok"]) and failed == 0
+        verdicts.append(
+            Verdict(
+                f"{kind}: writes through the gateway, client without key or retries ({len(trials)} trials)",
+                "0 failed, each acknowledged write in the journal once",
+                f"{failed} failed of {check.get('writes', 0)}; journal {'checked' if check['ok'] else 'FAILED'}",
+                ok,
+                "" if ok else (check.get("error") or f"{failed} failed"),
+            )
+        )
+    if "stop" in with_writes:
+        gap = _s(
+            [t["writeUnavailableSeconds"] for t in with_writes["stop"] if t.get("writeUnavailableSeconds") is not None]
+        )
+        if gap["p95"] is not None:
+            verdicts.append(
+                Verdict(
+                    "graceful stop: gap between successful writes p95",
+                    "≤ 0.2 s",
+                    f"{gap['p95']:.3f} s",
+                    gap["p95"] <= 0.2,
+                    "" if gap["p95"] <= 0.2 else f"over by {gap['p95'] - 0.2:.3f} s",
+                )
+            )
     if "journal" in report:
         journal = report["journal"]
         lines += [

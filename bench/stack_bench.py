@@ -12,7 +12,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.journal_writers import Writer, failures, unavailability
+from tests.support.journal_writers import Write, Writer, check_journal, failures, unavailability
 from tests.support.stack import INSTANCES, StackClient, sole_leader, transition_after
 from tests.support.waiting import eventually
 from zkleader.ops.trial import failover_trial
@@ -97,6 +97,15 @@ def _fault(
         stack.heal(name)
 
     return cut, heal
+
+
+def exactly_once(stack: StackClient, writes: list[Write]) -> dict[str, Any]:
+    """The journal invariants over one fault kind's writes (every acknowledged
+    write in the journal as answered, none twice): the counts, or the failure."""
+    try:
+        return {"ok": True, **check_journal(stack, writes)}
+    except AssertionError as exc:
+        return {"ok": False, "error": str(exc)[:500], "writes": len(writes)}
 
 
 def cold_start(stack: StackClient, count: int, log: Log) -> list[float]:

@@ -5,7 +5,8 @@
 # wrk for the load section (Debian's package, installed here when missing).
 # Writes results/bench/<timestamp>/report.{md,json} and failover.png, and
 # copies them to results/bench/latest/.
-# It uses the fixed ports 127.0.0.1:5001-5003: stop other stacks first.
+# It uses the project zkleader-bench on 127.0.0.1:25000-25003; override with
+# ZKLEADER_BENCH_PROJECT and ZKLEADER_BENCH_PORT_BASE (gateway = base, apiN = base + N).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -61,7 +61,8 @@ def journal_writers(stack: Stack, request: pytest.FixtureRequest) -> Iterator[tu
     ``results/faults/``, and the history of every write and read is saved
     under ``results/histories/`` and checked (:func:`check_history`)."""
     eventually(lambda: sole_leader(stack), timeout=60)
-    through_gateway = Writer(stack, ["gateway"], rate=10.0).start()
+    # Through the gateway: issue 21's client (timeout T + 3 s, no key, no retries).
+    through_gateway = Writer(stack, ["gateway"], rate=10.0, timeout=SESSION_TIMEOUT + 3.0, keyed=False).start()
     direct = Writer(stack, list(INSTANCES), rate=5.0).start()
     reader = Reader(stack, list(INSTANCES)).start()
     yield through_gateway, direct

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from tests.support.compose import run
+from tests.support.journal_writers import Writer, failures
 from tests.support.stack import ZK_SERVERS, transition_after
 from tests.support.waiting import eventually, expect
 
@@ -65,7 +66,17 @@ def test_network_partition_of_the_leader(stack: Stack) -> None:
     write_scenario("partition", {"sessionTimeout": SESSION_TIMEOUT, "boundSeconds": SUCCESSOR_BOUND}, trials)
 
 
-def test_a_frozen_leader_never_claims_leadership_after_waking(stack: Stack) -> None:
+def no_failed_write_through_the_gateway(writers: tuple[Writer, Writer]) -> None:
+    """The gateway's client saw every write succeed (the fixture checks the
+    journal afterwards: each acknowledged write there exactly once)."""
+    writes = writers[0].results()
+    failed = failures(writes)
+    assert not failed, f"{len(failed)} of {len(writes)} writes through the gateway failed: {failed[:5]}"
+
+
+def test_a_frozen_leader_never_claims_leadership_after_waking(
+    stack: Stack, journal_writers: tuple[Writer, Writer]
+) -> None:
     trials = []
     freeze = SESSION_TIMEOUT + 2.0
     for _ in range(3):
@@ -91,6 +102,7 @@ def test_a_frozen_leader_never_claims_leadership_after_waking(stack: Stack) -> N
         assert record["oldLeader"] == old and record["newLeader"] == new, record
         trials.append({**record, "freezeSeconds": freeze, "answersAfterWaking": len(claims)})
     write_scenario("freeze", {"sessionTimeout": SESSION_TIMEOUT, "boundSeconds": SUCCESSOR_BOUND}, trials)
+    no_failed_write_through_the_gateway(journal_writers)
 
 
 def test_a_short_freeze_changes_nothing(stack: Stack) -> None:
@@ -112,7 +124,9 @@ def test_a_short_freeze_changes_nothing(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("target", ["ensemble-leader", "leaders-server"])
-def test_losing_one_zookeeper_server_keeps_the_same_leader(stack: Stack, target: str) -> None:
+def test_losing_one_zookeeper_server_keeps_the_same_leader(
+    stack: Stack, target: str, journal_writers: tuple[Writer, Writer]
+) -> None:
     trials = []
     for _ in range(2):
         leader, view = eventually(lambda: sole_leader(stack), timeout=60)
@@ -140,6 +154,7 @@ def test_losing_one_zookeeper_server_keeps_the_same_leader(stack: Stack, target:
             }
         )
     write_scenario(f"zk-server-loss-{target}", {"sessionTimeout": SESSION_TIMEOUT}, trials)
+    no_failed_write_through_the_gateway(journal_writers)
 
 
 def test_quorum_loss_stops_all_leadership_and_recovers_without_restarting_instances(stack: Stack) -> None:

@@ -12,13 +12,16 @@ import requests
 from tests.support.journal_writers import Writer, check_journal, failures, unavailability
 from tests.support.waiting import eventually, expect
 
-from .conftest import INSTANCES, Stack, sole_leader
+from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
 from .records import assert_invariants, write_scenario
 
 pytestmark = pytest.mark.stack
 
 GRACEFUL_STOPS = 3
+KILLS = 2
 WRITE_RATE = 20.0
+# A client of the gateway with a timeout of T + 3 s, no retries and no key of its own.
+CLIENT_TIMEOUT = SESSION_TIMEOUT + 3.0
 
 
 def test_role_endpoints_and_the_gateway_follow_the_leader(stack: Stack) -> None:
@@ -89,7 +92,7 @@ def test_no_failed_write_through_the_gateway_across_graceful_stops(stack: Stack)
     """20 writes per second, no client retries, through the gateway; the
     leader is stopped gracefully (SIGTERM) several times."""
     trials = []
-    with Writer(stack, ["gateway"], rate=WRITE_RATE) as writer:
+    with Writer(stack, ["gateway"], rate=WRITE_RATE, timeout=CLIENT_TIMEOUT, keyed=False) as writer:
         time.sleep(1.0)
         for _ in range(GRACEFUL_STOPS):
             old, _ = eventually(lambda: sole_leader(stack), timeout=60)
@@ -115,6 +118,45 @@ def test_no_failed_write_through_the_gateway_across_graceful_stops(stack: Stack)
     write_scenario(
         "graceful-stop-writes",
         {"writeRate": WRITE_RATE, "stops": GRACEFUL_STOPS, "journal": counts, "failed": [vars(w) for w in failed]},
+        trials,
+    )
+    assert not failed, f"{len(failed)} of {len(writes)} writes failed: {failed[:5]}"
+    assert counts["acknowledged"] == len(writes)
+
+
+def test_no_failed_write_through_the_gateway_across_kills_of_the_leader(stack: Stack) -> None:
+    """SIGKILL of the leader while a client without a key, retries or a long
+    timeout writes through the gateway: the gateway holds and resends each
+    write (under the key it adds) until the successor answers; each write is
+    in the journal exactly once."""
+    trials = []
+    with Writer(stack, ["gateway"], rate=WRITE_RATE, timeout=CLIENT_TIMEOUT, keyed=False) as writer:
+        time.sleep(1.0)
+        for _ in range(KILLS):
+            old, _ = eventually(lambda: sole_leader(stack), timeout=60)
+            killed_at = time.time()
+            stack.compose("kill", old)
+            bound = 1.5 * SESSION_TIMEOUT + 1.0
+            new, _ = eventually(lambda old=old: sole_leader(stack, [n for n in INSTANCES if n != old]), timeout=bound)
+            time.sleep(1.0)
+            stack.compose("start", old)
+            eventually(lambda: sole_leader(stack), timeout=60)
+            time.sleep(1.0)
+            trials.append(
+                {
+                    "faultAt": round(killed_at, 3),
+                    "oldLeader": old,
+                    "newLeader": new,
+                    "writeUnavailableSeconds": unavailability(writer.results(), killed_at),
+                }
+            )
+    writes = writer.results()
+    failed = failures(writes)
+    counts = check_journal(stack, writes)
+    assert_invariants(stack)
+    write_scenario(
+        "kill-writes",
+        {"writeRate": WRITE_RATE, "kills": KILLS, "journal": counts, "failed": [vars(w) for w in failed]},
         trials,
     )
     assert not failed, f"{len(failed)} of {len(writes)} writes failed: {failed[:5]}"

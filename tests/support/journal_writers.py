@@ -56,6 +56,8 @@ class Writer:
     targets: list[str]
     rate: float = 20.0
     timeout: float = 15.0
+    # False: send no Idempotency-Key (the gateway adds one); the message is still unique.
+    keyed: bool = True
     prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     writes: list[Write] = field(default_factory=list)
 
@@ -96,7 +98,7 @@ class Writer:
         next_at = time.monotonic()
         while not self._stop.is_set():
             key = f"{self.prefix}-{target}-{next(self._counter)}"
-            record = _post(session, url, target, key, self.timeout)
+            record = _post(session, url, target, key, self.timeout, self.keyed)
             with self._lock:
                 self.writes.append(record)
             next_at += period
@@ -104,10 +106,11 @@ class Writer:
             next_at = max(next_at, time.monotonic() - period)  # no burst after a slow answer
 
 
-def _post(session: requests.Session, url: str, target: str, key: str, timeout: float) -> Write:
+def _post(session: requests.Session, url: str, target: str, key: str, timeout: float, keyed: bool) -> Write:
     sent = time.time()
+    headers = {"Idempotency-Key": key} if keyed else {}
     try:
-        response = session.post(url, json={"message": key}, headers={"Idempotency-Key": key}, timeout=timeout)
+        response = session.post(url, json={"message": key}, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
         return Write(target, key, sent, time.time(), 0, error=type(exc).__name__)
     done = time.time()
