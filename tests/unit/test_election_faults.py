@@ -6,6 +6,7 @@ thread and wait with bounded waits; none needs Docker.
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -462,3 +463,40 @@ def test_a_grant_still_queued_when_the_leader_closes_is_in_the_term_log(
     terms = term_log_path(PATH)
     entries = [decode_term(n.data) for p, n in client.server.nodes.items() if p.startswith(terms + "/")]
     assert [(t.epoch, t.reason) for t in entries if t is not None] == [(epoch, "closed")], entries
+
+
+def test_a_participant_whose_start_failed_on_a_full_disk_runs_once_there_is_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(host_module, "make_client", lambda settings: FakeKazooClient(timeout=4.0))
+    monkeypatch.setattr(runtime_worker, "_exiting", False)
+    monkeypatch.setattr(runtime_worker, "_host", None)
+    monkeypatch.setattr(runtime_worker, "_RETRY_FIRST", 0.05)
+    real_write = host_module.snapshot.write
+    full = {"writes_left_to_fail": 1}
+
+    def write(path: str, state: Any) -> None:
+        if full["writes_left_to_fail"] > 0:
+            full["writes_left_to_fail"] -= 1
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, state)
+
+    # The first start's first snapshot write fails before its control server runs.
+    monkeypatch.setattr(host_module.snapshot, "write", write)
+    # On a thread: a start that hangs must fail this test, not hang it.
+    starter = threading.Thread(
+        target=runtime_worker.start, args=(host_settings(tmp_path),), kwargs={"worker_alive": lambda: True}, daemon=True
+    )
+    starter.start()
+    stopper = threading.Thread(target=runtime_worker.stop, kwargs={"timeout": 2}, daemon=True)
+    try:
+        eventually(
+            lambda: expect(runtime_worker._host is not None, "no participant after the disk had room"), timeout=5
+        )
+        host = runtime_worker._host
+        assert host is not None
+        eventually(lambda: expect(host.election.is_leader), timeout=3)
+    finally:
+        stopper.start()
+        stopper.join(10)
+    assert not stopper.is_alive(), "stop() still blocked"

@@ -89,7 +89,13 @@ class ControlServer:
         self._thread.start()
 
     def close(self) -> None:
-        self._server.shutdown()
+        """Stop serving and close the socket; returns at once when never started.
+
+        ``shutdown()`` waits for ``serve_forever`` to stop, forever if it never
+        ran (a participant whose start failed earlier); once the thread has
+        started it returns within a poll, even if the loop had not begun yet."""
+        if self._thread.ident is not None:
+            self._server.shutdown()
         self._server.server_close()
 
 
