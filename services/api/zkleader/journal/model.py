@@ -70,7 +70,8 @@ class AppendOutcome(enum.StrEnum):
     """What became of one append.
 
     Only ``appended`` and ``replayed`` mean the entry is in the journal.
-    ``not_leader``, ``conflict`` and ``unavailable`` guarantee that nothing was
+    ``not_leader``, ``conflict``, ``invalid`` (a message UTF-8 cannot encode)
+    and ``unavailable`` guarantee that nothing was
     written (safe to send elsewhere); ``unknown`` means the commit was sent and
     its reply lost: it may or may not have happened, so nobody may resend it
     blindly (a retry with the same Idempotency-Key is safe).
@@ -80,6 +81,7 @@ class AppendOutcome(enum.StrEnum):
     REPLAYED = "replayed"
     NOT_LEADER = "not-leader"
     CONFLICT = "conflict"
+    INVALID = "invalid"
     UNAVAILABLE = "unavailable"
     UNKNOWN = "unknown"
 

@@ -50,6 +50,12 @@ TRIM_BATCH = 100
 _ATTEMPTS = 5
 
 
+_WRITTEN_UNREADABLE = (
+    "already written under this Idempotency-Key, but it cannot be read now; resend with the same key "
+    "(never a new one) to see it: "
+)
+
+
 @dataclass(frozen=True)
 class _Head:
     first: int
@@ -110,6 +116,12 @@ class Journal:
         """Append ``message`` if ``fence`` still holds; 201-worthy only when
         the outcome says so. Never raises for ZooKeeper trouble: the outcome
         tells whether anything may have been written."""
+        try:
+            message.encode("utf-8")
+        except UnicodeEncodeError:
+            return AppendResult(
+                AppendOutcome.INVALID, detail="the message is not text UTF-8 can encode; nothing written"
+            )
         with self._lock:
             try:
                 self._ensure()
@@ -166,10 +178,10 @@ class Journal:
             try:
                 replay = self._replay(key, message)
             except KazooException as exc:
-                return AppendResult(
-                    AppendOutcome.UNAVAILABLE, detail=f"already written, cannot read it: {_describe(exc)}"
-                )
-            return replay or AppendResult(AppendOutcome.UNAVAILABLE, detail="key vanished while replaying")
+                # Written (the key exists): never "nothing written", which may be
+                # resent under a new key. The same key will replay it.
+                return AppendResult(AppendOutcome.UNKNOWN, detail=_WRITTEN_UNREADABLE + _describe(exc))
+            return replay or AppendResult(AppendOutcome.UNKNOWN, detail=_WRITTEN_UNREADABLE + "its key vanished")
         if isinstance(error, BadVersionError | NoNodeError | NodeExistsError):
             self._head = None  # another writer moved the head: read it again
             return None

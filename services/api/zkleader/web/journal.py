@@ -7,7 +7,6 @@ balancer may resend the request to another instance); it does not forward
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
 from flask import Blueprint, Response, jsonify, request
@@ -15,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from ..journal import MAX_LIMIT, MAX_MESSAGE, AppendOutcome, AppendResult, valid_idempotency_key
 from ..journal.model import DEFAULT_LIMIT, MAX_IDEMPOTENCY_KEY
+from .bodies import BodyError, is_utf8, parse_json
 from .errors import error_response
 
 MAX_BODY = 4096
@@ -26,6 +26,7 @@ _STATUS = {
     AppendOutcome.NOT_LEADER: 503,  # nothing written: safe to resend elsewhere
     AppendOutcome.UNAVAILABLE: 503,  # nothing written
     AppendOutcome.CONFLICT: 409,
+    AppendOutcome.INVALID: 400,  # nothing written
     AppendOutcome.UNKNOWN: 504,  # may have happened: never resent blindly
 }
 
@@ -103,9 +104,9 @@ def build_journal_blueprint(journal: JournalView) -> Blueprint:
 def _message(body: bytes) -> str | tuple[int, str]:
     """The entry's message, or ``(status, error)``."""
     try:
-        raw = json.loads(body)
-    except ValueError:
-        return 400, "the body is not valid JSON"
+        raw = parse_json(body)
+    except BodyError as exc:
+        return 400, str(exc)
     if not isinstance(raw, dict):
         return 400, 'send a JSON object: {"message": "..."}'
     if "message" not in raw:
@@ -113,6 +114,8 @@ def _message(body: bytes) -> str | tuple[int, str]:
     message = raw["message"]
     if not isinstance(message, str):
         return 400, "message must be a string"
+    if not is_utf8(message):
+        return 400, "message must be text UTF-8 can encode (no lone surrogates)"
     if len(message) > MAX_MESSAGE:
         return 400, f"message is longer than {MAX_MESSAGE} characters"
     return message

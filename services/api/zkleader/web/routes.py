@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from ..election import ElectionState, Status
 from ..election.lease import now as lease_clock
+from .bodies import BodyError, parse_json
 from .errors import error_response
 from .view import ElectionView
 
@@ -116,7 +117,10 @@ def build_blueprint(
         refused = refused_admin(admin_token, "switchover")
         if refused is not None:
             return refused
-        body = request.get_json(silent=True)
+        try:
+            body = parse_json(request.get_data(cache=False))
+        except BodyError:
+            body = None
         candidate = body.get("candidate") if isinstance(body, dict) else None
         if not isinstance(candidate, str) or not candidate:
             return error_response(400, 'send {"candidate": "<instance>"} as JSON')
