@@ -3,6 +3,7 @@ fakes), and the peer poller against fake peers."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, replace
@@ -286,7 +287,25 @@ def test_report_file_round_trip(tmp_path: Path) -> None:
     written = report()
     peers.write(path, written)
     assert reader.report() == written
-    assert reader.report() is reader.report(), "parsed once per file version"
+
+
+def test_a_new_report_with_the_same_inode_and_mtime_is_seen(tmp_path: Path) -> None:
+    path = str(tmp_path / "peers.json")
+    reader = peers.PeersFile(path)
+    peers.write(path, report(observer="api1"))
+    assert reader.report() is not None and reader.report().observer == "api1"  # type: ignore[union-attr]
+    before = os.stat(path)
+    # The next report lands on the same inode within the same mtime tick
+    # (mkstemp reusing the inode os.replace just freed): same (st_ino, st_mtime_ns).
+    with open(path, "r+b") as out:
+        out.write(peers.encode(report(observer="api2")))
+        out.truncate()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+    seen = reader.report()
+    assert seen is not None and seen.observer == "api2", "the cached older report was served"
 
 
 def test_the_documented_alert_rules_use_exported_metrics(client: FlaskClient) -> None:

@@ -324,27 +324,28 @@ def write(path: str, report: ClusterReport) -> None:
 
 
 class PeersFile:
-    """Reads the report file in a gunicorn worker, re-parsed only when replaced."""
+    """Reads the report file in a gunicorn worker, on every call.
+
+    The file is a few KB, replaced atomically by the poller. No cache keyed on
+    ``(st_ino, st_mtime_ns)``: ``mkstemp`` can reuse the inode ``os.replace``
+    just freed within one coarse mtime tick, and ``/cluster`` would go stale
+    (the hazard :class:`~zkleader.runtime.view.SharedView` rules out too).
+    """
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._key: tuple[int, int] | None = None
-        self._cached: ClusterReport | None = None
+        self._last: ClusterReport | None = None
 
     def report(self) -> ClusterReport | None:
+        """The latest report; None before the first; the last good one if the file can't be read."""
         try:
-            st = os.stat(self._path)
+            with open(self._path, "rb") as src:
+                self._last = decode(src.read())
         except FileNotFoundError:
             return None
-        key = (st.st_ino, st.st_mtime_ns)
-        if key != self._key:
-            try:
-                with open(self._path, "rb") as src:
-                    self._cached = decode(src.read())
-            except (OSError, ValueError, KeyError, TypeError):
-                return self._cached
-            self._key = key
-        return self._cached
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return self._last
 
 
 def report_path(state_dir: str) -> str:
