@@ -69,6 +69,13 @@ class Result:
             raise self._exc
         return self._value
 
+    def ready(self) -> bool:
+        return True
+
+    @property
+    def exception(self) -> BaseException | None:
+        return self._exc
+
 
 @dataclass
 class Node:

@@ -13,9 +13,9 @@ import time
 
 import pytest
 from flask.testing import FlaskClient
-from kazoo.exceptions import ConnectionLoss
+from kazoo.exceptions import ConnectionLoss, SessionExpiredError
 
-from tests.support.fake_kazoo import FakeKazooClient
+from tests.support.fake_kazoo import FakeKazooClient, Result
 from zkleader.election import Fence
 from zkleader.journal import AppendOutcome
 from zkleader.journal.store import Journal
@@ -95,3 +95,22 @@ def test_deeply_nested_json_is_a_400_on_every_route_that_reads_a_body(
     assert response.status_code == 400, (response.status_code, response.get_data(as_text=True)[:200])
     assert json.loads(response.get_data())["status"] == 400
     assert journal.appended == []
+
+
+def test_a_commit_kazoo_refuses_before_sending_is_nothing_written_not_outcome_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal, client, fence = journal_on_fake_server()
+    assert journal.append(fence, "first").outcome is AppendOutcome.APPENDED
+    transaction = client.transaction
+
+    def refused() -> object:
+        tx = transaction()
+        # What kazoo's _call does for an expired session: the error is on the result, nothing is sent.
+        monkeypatch.setattr(tx, "commit_async", lambda: Result(exc=SessionExpiredError()))
+        return tx
+
+    monkeypatch.setattr(client, "transaction", refused)
+    result = journal.append(fence, "second", key="k-9")
+    assert result.outcome is AppendOutcome.UNAVAILABLE, result  # 503: safe to resend anywhere
+    assert "nothing sent" in (result.detail or "")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError
+from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError, RolledBackError
 from kazoo.security import ACL, OPEN_ACL_UNSAFE
 
 from .cluster import ClusterTerm
@@ -98,6 +98,7 @@ class ClusterTermLog:
             raise ValueError(f"term epoch {term.epoch} is not the fence's {fence.epoch}")
         self._client.ensure_path(self._path, acl=self._acl)
         for _ in range(3):
+            self._client.sync(self._path)  # list what the ensemble's leader has, not a lagging server's view
             names = sorted(n for n in self._client.get_children(self._path) if n.startswith(_PREFIX))
             if _name(term.epoch) in names:
                 return  # already there (a lost reply to an earlier try)
@@ -108,10 +109,12 @@ class ClusterTermLog:
             for old in names[:excess]:
                 tx.delete(f"{self._path}/{old}")
             results = tx.commit()
-            failures = [r for r in results if isinstance(r, Exception)]
-            if not failures:
+            # In a failed multi the operations before the failing one come back
+            # RolledBackError: the cause is the first other error.
+            failures = [r for r in results if isinstance(r, Exception) and not isinstance(r, RolledBackError)]
+            if not any(isinstance(r, Exception) for r in results):
                 return
-            first = failures[0]
+            first = failures[0] if failures else results[0]
             if isinstance(results[0], NoNodeError):
                 raise FencedOut(f"member node {fence.member_path} is gone")
             if isinstance(first, NodeExistsError):

@@ -31,12 +31,15 @@ from typing import Any
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import (
+    AuthFailedError,
     BadVersionError,
+    ConnectionClosedError,
     KazooException,
     NodeExistsError,
     NoNodeError,
     OperationTimeoutError,
     RolledBackError,
+    SessionExpiredError,
 )
 from kazoo.security import ACL
 
@@ -54,6 +57,21 @@ _WRITTEN_UNREADABLE = (
     "already written under this Idempotency-Key, but it cannot be read now; resend with the same key "
     "(never a new one) to see it: "
 )
+
+
+def _refused_before_sending(pending: Any) -> str | None:
+    """Why kazoo refused a request without sending it, or None if it was sent.
+
+    kazoo's ``_call`` sets these on the result at once, before queueing, for a
+    client whose authentication failed, whose session expired, or that was
+    closed; any other failure may come after the request left (outcome unknown).
+    """
+    if not pending.ready():
+        return None
+    exc = pending.exception
+    if isinstance(exc, AuthFailedError | SessionExpiredError | ConnectionClosedError):
+        return _describe(exc)
+    return None
 
 
 @dataclass(frozen=True)
@@ -148,10 +166,11 @@ class Journal:
         if key is not None:
             record = json.dumps({"seq": seq, "digest": message_digest(message)}).encode()
             tx.create(self.key_path(key), record, acl=self._acl)
-        try:
-            pending = tx.commit_async()
-        except KazooException as exc:  # refused before anything was sent (client closed)
-            return AppendResult(AppendOutcome.UNAVAILABLE, detail=f"journal unavailable: {_describe(exc)}")
+        pending = tx.commit_async()  # never raises: a refusal is set on the result
+        refused = _refused_before_sending(pending)
+        if refused is not None:
+            self._head = None
+            return AppendResult(AppendOutcome.UNAVAILABLE, detail=f"journal unavailable, nothing sent: {refused}")
         try:
             results = pending.get(timeout=self._timeout)
         except Exception as exc:  # noqa: BLE001 - sent, reply lost: it may have committed
