@@ -9,7 +9,8 @@ import time
 import pytest
 import requests
 
-from tests.support.journal_writers import Writer, check_journal, failures, unavailability
+from tests.support.journal_writers import Writer, check_journal, failures, read_journal, unavailability
+from tests.support.stack import ZK_SERVERS
 from tests.support.waiting import eventually, expect
 
 from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
@@ -161,3 +162,42 @@ def test_no_failed_write_through_the_gateway_across_kills_of_the_leader(stack: S
     )
     assert not failed, f"{len(failed)} of {len(writes)} writes failed: {failed[:5]}"
     assert counts["acknowledged"] == len(writes)
+
+
+def test_an_append_no_leader_could_take_is_unknown_not_refused_and_its_resend_writes_it_once(stack: Stack) -> None:
+    """With two of three ZooKeeper servers down no leader can be elected, and a
+    keyless append through the gateway waits out its deadline. The gateway
+    has sent it more than once by then (every 503 is retried), and an attempt
+    that timed out may have committed: so the answer is 504 with the key the
+    gateway gave it, never 503 "nothing was written". Resent under that key
+    once the ensemble is back, it is written exactly once."""
+    eventually(lambda: sole_leader(stack), timeout=60)
+    lost = ZK_SERVERS[:2]
+    message = f"unplaced-{time.time_ns()}"
+    stack.compose("kill", *lost)
+    try:
+        eventually(lambda: expect(not any(v and v["isLeader"] for v in stack.views().values())), SESSION_TIMEOUT + 2)
+        answer = requests.post(f"{stack.gateway_url}/journal", json={"message": message}, timeout=CLIENT_TIMEOUT + 5)
+    finally:
+        stack.compose("start", *lost)
+    assert answer.status_code == 504, (answer.status_code, answer.text)
+    key = answer.headers.get("Idempotency-Key")
+    assert key, dict(answer.headers)
+    assert "same Idempotency-Key" in answer.json()["error"]
+
+    eventually(lambda: expect(all(stack.zk_mode(s) for s in ZK_SERVERS)), timeout=90)
+    leader, _ = eventually(lambda: sole_leader(stack), timeout=60)
+
+    def resend() -> requests.Response:
+        response = requests.post(
+            f"{stack.gateway_url}/journal", json={"message": message}, headers={"Idempotency-Key": key}, timeout=10
+        )
+        expect(response.status_code == 201, f"resend answered {response.status_code}: {response.text}")
+        return response
+
+    first = eventually(resend, timeout=30)
+    again = resend()
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Idempotency-Key"] == key
+    written = [e for e in read_journal(stack, leader) if e["message"] == message]
+    assert len(written) == 1, written
