@@ -40,21 +40,31 @@ class Elections:
     def __init__(self) -> None:
         self.server = FakeZooKeeper()
         self.all: list[LeaderElection] = []
+        self.clients: list[FakeKazooClient] = []
 
     def client(self, timeout: float = 4.0) -> FakeKazooClient:
         return FakeKazooClient(self.server, timeout=timeout)
 
     def make(self, name: str = "p1", client: FakeKazooClient | None = None, **kwargs: Any) -> LeaderElection:
-        election = LeaderElection(
-            client or self.client(), PATH, Identity(name, f"http://{name}:8000", time.time()), **kwargs
-        )
+        client = client or self.client()
+        election = LeaderElection(client, PATH, Identity(name, f"http://{name}:8000", time.time()), **kwargs)
         self.all.append(election)
+        self.clients.append(client)
         return election
 
     def start(self, name: str = "p1", client: FakeKazooClient | None = None, **kwargs: Any) -> LeaderElection:
+        """Start the election, then its client (the caller owns the client)."""
         election = self.make(name, client, **kwargs)
         election.start()
+        fake: FakeKazooClient = election.client  # type: ignore[assignment]
+        if not fake.started:
+            fake.start()
         return election
+
+    def leave(self, election: LeaderElection, timeout: float = 2.0) -> None:
+        """Close the election, then end its client's session (as the host does)."""
+        election.close(timeout=timeout)
+        election.client.stop()
 
     def members(self) -> list[str]:
         return [m.name for m in election_order(self.server.children(PATH, synced=True))]
@@ -62,6 +72,8 @@ class Elections:
     def close_all(self) -> None:
         for election in self.all:
             election.close(timeout=2)
+        for client in self.clients:
+            client.stop()
 
 
 @pytest.fixture
