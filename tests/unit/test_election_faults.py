@@ -328,7 +328,7 @@ def test_defect8_a_resign_that_fails_after_the_delete_reports_the_handover(elect
     eventually(lambda: leads_alone(elections, election), timeout=3)
 
 
-def test_defect8_close_with_a_blocked_worker_still_closes_the_session(elections: Elections) -> None:
+def test_defect8_close_with_a_blocked_worker_deletes_our_node_from_the_calling_thread(elections: Elections) -> None:
     client = elections.client()
     election = elections.start(client=client)
     eventually(lambda: leads_alone(elections, election), timeout=2)
@@ -338,8 +338,38 @@ def test_defect8_close_with_a_blocked_worker_still_closes_the_session(elections:
         election.close(timeout=0.2)
         assert elections.members() == [], "our node outlived close()"
         assert not election.is_leader
+        assert client.connected and not client.stopped, "the election closed the caller's client"
     finally:
         blocker.unblock()
+
+
+def test_close_leaves_the_callers_client_connected_without_our_nodes_or_listeners(elections: Elections) -> None:
+    client = elections.client()
+    candidate = elections.start("p1", client=client)
+    watcher = elections.start("o1", client=client, observer=True)  # one client, two elections
+    eventually(lambda: leads_alone(elections, candidate), timeout=2)
+    eventually(lambda: expect(watcher.status.leader is not None, "the observer sees no leader"), timeout=2)
+    registration = f"{PATH}-observers/o1"
+    assert registration in elections.server.nodes
+
+    candidate.close(timeout=2)
+    watcher.close(timeout=2)
+
+    assert client.connected and not client.stopped, "the election closed the caller's client"
+    assert elections.members() == [] and registration not in elections.server.nodes
+    assert client._listeners == [], "an election's connection listener is still on the client"
+    assert candidate.status.state is ElectionState.STOPPED and watcher.status.state is ElectionState.STOPPED
+
+
+def test_an_election_waits_connecting_until_the_caller_starts_its_client(elections: Elections) -> None:
+    client = elections.client()
+    election = elections.make(client=client)
+    election.start()
+    time.sleep(0.2)
+    assert election.status.state is ElectionState.CONNECTING and elections.members() == []
+    assert not client.started, "the election started the caller's client"
+    client.start()
+    eventually(lambda: leads_alone(elections, election), timeout=2)
 
 
 # ------------------------------------------------------------------ 9
