@@ -302,19 +302,24 @@ class Driver:
 
     def abandon(self, timeout: float) -> None:
         """close() on its own thread: the worker is blocked; delete our nodes
-        (ours by uid, and the observer registration), each bounded by ``timeout``."""
+        (ours by uid, and the observer registration), all within ``timeout``."""
         self.abandoned = True
+        deadline = self._clock() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - self._clock())
+
         known = [] if self._state.node is None else [self._candidate.child_path(self._state.node)]
         registration = self._observer_role.registration
         known += [] if registration is None else [registration]
         pending = [self._client.delete_async(p) for p in known]  # the hand-over first
         with contextlib.suppress(Exception):
-            names = self._client.get_children_async(self._path).get(timeout=timeout)
+            names = self._client.get_children_async(self._path).get(timeout=left())
             strays = [n for n in names if (m := parse_member(n)) and m.owner_uid == self._uid]
             pending += [self._client.delete_async(p) for p in map(self._candidate.child_path, strays) if p not in known]
         for reply in pending:
             with contextlib.suppress(Exception):  # NoNode, a timeout, a lost connection: nothing more to do
-                reply.get(timeout=timeout)
+                reply.get(timeout=left())
 
     def detach(self) -> None:
         """Stop listening to the caller's client; the status says STOPPED from now on."""
