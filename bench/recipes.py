@@ -287,14 +287,18 @@ class OursContender:
         )
 
     def start(self) -> None:
+        # The client is ours, not the election's: started after it, closed after it.
         self.election.start()
+        self.client.start_async()
 
     def joined(self) -> bool:
         status = self.election.status
         return status.enrolled and status.state in (ElectionState.FOLLOWER, ElectionState.LEADER)
 
     def close(self) -> None:
-        self.election.close()
+        self.election.close()  # deletes our node: the hand-over
+        self.client.stop()
+        self.client.close()
 
     def notifications(self) -> int | None:
         return self.election.status.election_notifications

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import time
 import uuid
@@ -41,7 +42,9 @@ def zookeeper() -> Iterator[ZooKeeper]:
         f"docker compose --project-directory {shlex.quote(str(REPO_ROOT))}",
         str(REPO_ROOT / "tests/compose.zk.yaml"),
         project,
-        ["up --build --wait"],
+        # ZKLEADER_TEST_NO_BUILD=1: use the image built already (no build, so
+        # no registry lookup of the base image).
+        ["up --no-build --wait" if os.environ.get("ZKLEADER_TEST_NO_BUILD") == "1" else "up --build --wait"],
         ["down -v"],
     ):
         port = run([*command, "port", "zk", "2181"]).strip().rsplit(":", 1)[1]
@@ -68,10 +71,14 @@ class Participants:
     def __init__(self, hosts: str) -> None:
         self._hosts = hosts
         self.all: list[LeaderElection] = []
+        self.clients: list[KazooClient] = []
         self.events: dict[str, Events] = {}
 
     def client(self, timeout: float = SESSION_TIMEOUT, **kwargs: Any) -> KazooClient:
-        return KazooClient(hosts=self._hosts, timeout=timeout, **kwargs)
+        """A client that is not started; stopped and closed at the end of the test."""
+        client = KazooClient(hosts=self._hosts, timeout=timeout, **kwargs)
+        self.clients.append(client)
+        return client
 
     def start(
         self,
@@ -91,12 +98,26 @@ class Participants:
         )
         self.events[name] = events
         election.start()
+        if election.client not in self.clients:
+            self.clients.append(election.client)
+        # The client is the caller's: started after the election, as the runtime does.
+        if election.client._stopped.is_set():
+            election.client.start_async()
         self.all.append(election)
         return election
+
+    def leave(self, election: LeaderElection) -> None:
+        """Close the election, then end its session (as the runtime does)."""
+        election.close()
+        election.client.stop()
+        election.client.close()
 
     def close_all(self) -> None:
         for election in self.all:
             election.close()
+        for client in self.clients:
+            client.stop()
+            client.close()
 
 
 @pytest.fixture

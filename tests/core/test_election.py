@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from kazoo.client import KazooClient
 
-from zkleader.election import ElectionState, Identity, LeaderElection
+from zkleader.election import ElectionState, LeaderElection
 from zkleader.election.lease import now
 
 from .conftest import (
@@ -111,20 +109,61 @@ def _expire_session(hosts: str, election: LeaderElection) -> None:
     twin.close()
 
 
-def test_defect3_a_started_client_is_refused(zookeeper: ZooKeeper, election_path: str) -> None:
-    # The server (tickTime 500 ms) clamps a 30 s request to 10 s; a started
-    # client has negotiated already, too late for the election to learn it.
-    client = KazooClient(hosts=zookeeper.hosts, timeout=30.0)
+def test_defect3_an_already_started_client_works_and_its_negotiated_timeout_sizes_the_lease(
+    participants: Participants, election_path: str
+) -> None:
+    # The server (tickTime 500 ms) clamps a 30 s request to 10 s; this client
+    # negotiated before the election existed, so the election reads T from
+    # kazoo's connection thread (compat.py), never assuming the requested 30 s.
+    client = participants.client(timeout=30.0)
     client.start(timeout=10)
-    try:
-        with pytest.raises(ValueError, match="not started"):
-            LeaderElection(client, election_path, Identity("early", "http://early:8000", time.time()))
-    finally:
-        client.stop()
-        client.close()
+    election = participants.start(election_path, "early", client=client)
+    eventually(lambda: single_leader([election]))
+    assert election.status.session_timeout == 10.0
+    deadline = election.status.lease_deadline
+    assert deadline is not None and deadline - now() <= 5.0
+
+
+def test_close_leaves_the_callers_client_connected_and_other_recipes_on_it_working(
+    participants: Participants, election_path: str
+) -> None:
+    client = participants.client()
+    client.start(timeout=10)
+    lock = client.Lock(f"{election_path}-lock", "mine")
+    assert lock.acquire(timeout=5)
+    election = participants.start(election_path, "sharer", client=client)
+    eventually(lambda: single_leader([election]))
+    listeners = set(client.state_listeners)
+
+    election.close()
+
+    assert election.status.state is ElectionState.STOPPED and not election.is_leader
+    assert client.connected, "the election closed the caller's client"
+    assert client.get_children(election_path) == [], "our member node outlived close()"
+    assert len(client.state_listeners) == len(listeners) - 1, "the election's listener is still on the client"
+    assert lock.is_acquired and client.exists(f"{election_path}-lock") is not None
+    lock.release()
+    other = client.Lock(f"{election_path}-lock", "again")
+    assert other.acquire(timeout=5)
+    other.release()
+
+
+def test_two_elections_share_one_client(participants: Participants, election_path: str) -> None:
+    client = participants.client()
+    first = participants.start(election_path, "first", client=client)
+    eventually(lambda: single_leader([first]))
+    second = participants.start(election_path, "second", client=client)
+    eventually(lambda: assert_sees_leader(second, "first", first.status.epoch))
+    assert second.status.state is ElectionState.FOLLOWER
+
+    first.close()
+
+    eventually(lambda: assert_sole_leader([first, second], second), 2.0)
+    assert client.connected
 
 
 def test_defect3_the_clamped_session_timeout_sizes_the_lease(participants: Participants, election_path: str) -> None:
+    # Started after the election: T is read in the election's CONNECTED listener.
     election = participants.start(election_path, "clamped", client=participants.client(timeout=30.0))
     eventually(lambda: single_leader([election]))
     assert election.status.session_timeout == 10.0

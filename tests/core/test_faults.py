@@ -115,12 +115,14 @@ FROZEN_PARTICIPANT = textwrap.dedent(
     from zkleader.election import Identity, LeaderElection
 
     hosts, path = sys.argv[1], sys.argv[2]
+    client = KazooClient(hosts=hosts, timeout=float(sys.argv[3]))
     election = LeaderElection(
-        KazooClient(hosts=hosts, timeout=float(sys.argv[3])), path,
+        client, path,
         Identity("frozen", "http://frozen:8000", time.time()),
         on_revoked=lambda reason, at: print(f"revoked {at!r} {reason}", flush=True),
     )
     election.start()
+    client.start_async()
     while True:
         print(f"sample {time.monotonic()!r} {election.is_leader}", flush=True)
         time.sleep(0.005)

@@ -106,12 +106,13 @@ def _assert_enrolled(election) -> None:  # type: ignore[no-untyped-def]
     assert election.status.enrolled
 
 
-def test_close_runs_after_handover_once_the_successor_can_lead_and_before_the_session_closes(
+def test_close_runs_after_handover_once_the_successor_can_lead_and_leaves_the_session_to_the_caller(
     participants: Participants, election_path: str
 ) -> None:
     """The term log's last write goes in ``after_handover``: the member node is
     already gone (the successor is not held back by it) and the session is
-    still open (the write can still be made)."""
+    still open (the write can still be made). The session is the caller's: it
+    is still open after close() too."""
     group = [participants.start(election_path, f"p{i}") for i in range(2)]
     leader = eventually(lambda: single_leader(group))
     successor = next(e for e in group if e is not leader)
@@ -125,4 +126,4 @@ def test_close_runs_after_handover_once_the_successor_can_lead_and_before_the_se
     assert seen["connected"] is True
     assert isinstance(seen["members"], list) and len(seen["members"]) == 1, seen  # ours is gone
     eventually(lambda: expect(successor.is_leader, "the successor does not lead"))
-    assert not leader.client.connected
+    assert leader.client.connected  # the election never closes the caller's client

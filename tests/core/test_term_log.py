@@ -83,6 +83,7 @@ def test_the_writer_records_grants_and_resignations_off_the_election_thread(
         participants.all.append(elections[name])
     for election in elections.values():
         election.start()
+        election.client.start_async()  # the caller's client: started by the caller
     group = list(elections.values())
     first = eventually(lambda: single_leader(group))
     assert writers[first.identity.instance].flush(), "the grant is written before a hand-over (as the host does)"

@@ -40,21 +40,31 @@ class Elections:
     def __init__(self) -> None:
         self.server = FakeZooKeeper()
         self.all: list[LeaderElection] = []
+        self.clients: list[FakeKazooClient] = []
 
     def client(self, timeout: float = 4.0) -> FakeKazooClient:
         return FakeKazooClient(self.server, timeout=timeout)
 
     def make(self, name: str = "p1", client: FakeKazooClient | None = None, **kwargs: Any) -> LeaderElection:
-        election = LeaderElection(
-            client or self.client(), PATH, Identity(name, f"http://{name}:8000", time.time()), **kwargs
-        )
+        client = client or self.client()
+        election = LeaderElection(client, PATH, Identity(name, f"http://{name}:8000", time.time()), **kwargs)
         self.all.append(election)
+        self.clients.append(client)
         return election
 
     def start(self, name: str = "p1", client: FakeKazooClient | None = None, **kwargs: Any) -> LeaderElection:
+        """Start the election, then its client (the caller owns the client)."""
         election = self.make(name, client, **kwargs)
         election.start()
+        fake: FakeKazooClient = election.client  # type: ignore[assignment]
+        if not fake.started:
+            fake.start()
         return election
+
+    def leave(self, election: LeaderElection, timeout: float = 2.0) -> None:
+        """Close the election, then end its client's session (as the host does)."""
+        election.close(timeout=timeout)
+        election.client.stop()
 
     def members(self) -> list[str]:
         return [m.name for m in election_order(self.server.children(PATH, synced=True))]
@@ -62,6 +72,8 @@ class Elections:
     def close_all(self) -> None:
         for election in self.all:
             election.close(timeout=2)
+        for client in self.clients:
+            client.stop()
 
 
 @pytest.fixture
@@ -316,7 +328,7 @@ def test_defect8_a_resign_that_fails_after_the_delete_reports_the_handover(elect
     eventually(lambda: leads_alone(elections, election), timeout=3)
 
 
-def test_defect8_close_with_a_blocked_worker_still_closes_the_session(elections: Elections) -> None:
+def test_defect8_close_with_a_blocked_worker_deletes_our_node_from_the_calling_thread(elections: Elections) -> None:
     client = elections.client()
     election = elections.start(client=client)
     eventually(lambda: leads_alone(elections, election), timeout=2)
@@ -326,8 +338,38 @@ def test_defect8_close_with_a_blocked_worker_still_closes_the_session(elections:
         election.close(timeout=0.2)
         assert elections.members() == [], "our node outlived close()"
         assert not election.is_leader
+        assert client.connected and not client.stopped, "the election closed the caller's client"
     finally:
         blocker.unblock()
+
+
+def test_close_leaves_the_callers_client_connected_without_our_nodes_or_listeners(elections: Elections) -> None:
+    client = elections.client()
+    candidate = elections.start("p1", client=client)
+    watcher = elections.start("o1", client=client, observer=True)  # one client, two elections
+    eventually(lambda: leads_alone(elections, candidate), timeout=2)
+    eventually(lambda: expect(watcher.status.leader is not None, "the observer sees no leader"), timeout=2)
+    registration = f"{PATH}-observers/o1"
+    assert registration in elections.server.nodes
+
+    candidate.close(timeout=2)
+    watcher.close(timeout=2)
+
+    assert client.connected and not client.stopped, "the election closed the caller's client"
+    assert elections.members() == [] and registration not in elections.server.nodes
+    assert client._listeners == [], "an election's connection listener is still on the client"
+    assert candidate.status.state is ElectionState.STOPPED and watcher.status.state is ElectionState.STOPPED
+
+
+def test_an_election_waits_connecting_until_the_caller_starts_its_client(elections: Elections) -> None:
+    client = elections.client()
+    election = elections.make(client=client)
+    election.start()
+    time.sleep(0.2)
+    assert election.status.state is ElectionState.CONNECTING and elections.members() == []
+    assert not client.started, "the election started the caller's client"
+    client.start()
+    eventually(lambda: leads_alone(elections, election), timeout=2)
 
 
 # ------------------------------------------------------------------ 9

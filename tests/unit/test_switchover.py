@@ -168,7 +168,7 @@ def test_a_requester_that_dies_takes_its_request_with_it(elections: Recorded) ->
     blocked.client.hook = blocker
     SwitchoverRequester(joined[1], 4.0).request("p3", "p2", 60.0)
     assert DESIGNATION in elections.server.nodes
-    joined[1].close(timeout=2)  # the requester (p2, yielding anyway) leaves: its session ends
+    elections.leave(joined[1])  # the requester (p2, yielding anyway) leaves: its session ends
     blocker.unblock()
     eventually(lambda: expect(DESIGNATION not in elections.server.nodes), timeout=2)
     eventually(lambda: expect(len(elections.leaders()) == 1), timeout=3)

@@ -22,6 +22,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+from .timings import ElectionTimings
 
 Clock = Callable[[], float]
 
@@ -102,3 +105,52 @@ class Lease:
 def wall_time_of(instant: float, clock: Clock = now) -> float:
     """Convert an instant of ``clock`` to Unix seconds (for records meant for humans)."""
     return time.time() - (clock() - instant)
+
+
+class LeaseRenewal:
+    """The lease of a leader, sized by the negotiated session timeout T.
+
+    A lease starts from the synced listing that showed us lowest
+    (:meth:`grant`) and is extended by :meth:`renew`: a ``sync`` round trip
+    through the ZooKeeper leader plus a look at our node (still there, still
+    this session's), every ``renew_fraction`` of T. Worker thread only."""
+
+    def __init__(
+        self,
+        lease: Lease,
+        clock: Clock,
+        client: Any,
+        path: str,
+        call: Callable[[Any], Any],
+        session_timeout: Callable[[], float],
+        timings: ElectionTimings,
+    ) -> None:
+        self._lease = lease
+        self._clock = clock
+        self._client = client
+        self._path = path
+        self._call = call
+        self._session_timeout = session_timeout
+        self._timings = timings
+
+    def duration(self) -> float:
+        return self._session_timeout() * self._timings.lease_fraction
+
+    def period(self) -> float:
+        """How long until the next renewal."""
+        return self._session_timeout() * self._timings.renew_fraction
+
+    def grant(self, started: float) -> bool:
+        """Start (or extend) the lease from a round trip begun at ``started``;
+        False when the connection dropped after it began."""
+        return self._lease.renew(started, self.duration())
+
+    def renew(self, member_path: str, session: int) -> bool | None:
+        """One renewal round trip. ``None`` when our node is gone or not this
+        session's (check the election again); else whether the lease holds."""
+        started = self._clock()
+        self._call(self._client.sync_async(self._path))
+        stat = self._call(self._client.exists_async(member_path))
+        if stat is None or stat.ephemeralOwner != session:
+            return None
+        return self._lease.renew(started, self.duration())

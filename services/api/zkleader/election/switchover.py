@@ -28,14 +28,16 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
+from kazoo.client import KazooClient
 from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError
 from kazoo.protocol.states import ZnodeStat
 from kazoo.retry import KazooRetry
+from kazoo.security import ACL
 
-if TYPE_CHECKING:
-    from .recipe import LeaderElection
+from .identity import Identity
+from .status import Participant
 
 log = logging.getLogger("zkleader.switchover")
 
@@ -155,13 +157,30 @@ class Requested:
     candidate_address: str
 
 
+class Election(Protocol):
+    """What a requester needs of the election (:class:`~.core.LeaderElection`)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def client(self) -> KazooClient: ...
+
+    @property
+    def acl(self) -> list[ACL]: ...
+
+    def participants(self) -> list[Participant]: ...
+
+    def observers(self) -> list[Identity]: ...
+
+
 class SwitchoverRequester:
     """Creates and withdraws designations for one participant's session.
 
     Runs on the caller's thread (the control socket's), never on the
     election worker: only a create and a delete, both bounded."""
 
-    def __init__(self, election: LeaderElection, timeout: float) -> None:
+    def __init__(self, election: Election, timeout: float) -> None:
         self._election = election
         self._client = election.client
         self._path = designation_path(election.path)

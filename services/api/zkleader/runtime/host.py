@@ -52,8 +52,11 @@ class ElectionHost:
         self._lease_expires_at: float | None = None
         self._pid = os.getpid()
         self._pid_start = snapshot.process_start(self._pid)
+        # Ours: started after the election's listener is in place, stopped
+        # and closed after the election has handed over (close()).
+        self._client = client or make_client(settings)
         self._election = LeaderElection(
-            client or make_client(settings),
+            self._client,
             settings.election_path,
             Identity(settings.instance_id, settings.advertised_address, time.time()),
             acl=election_acl(settings.credentials),
@@ -93,16 +96,18 @@ class ElectionHost:
         self._control.start()
         self._term_writer.start()
         self._election.start()
+        self._client.start_async()  # the election waits (connecting) until it connects
         self._peers.start()
 
     def close(self, timeout: float = 5.0) -> None:
         """Hand over: finish the journal appends in flight from every worker
-        (bounded), then delete our node and close the session."""
+        (bounded), then delete our node, then close the session."""
         log.info("closing election participant")
         self._journal.drain()  # no commit cut off by the close; later appends get a 503
         # Ending the term queues its record in the term log (``_revoked``); it
         # is written after the handover, while the session still exists, so
-        # the successor never waits for it (bounded: 1 s).
+        # the successor never waits for it (bounded: 1 s). The client stays
+        # connected until _close_client.
         self._election.close(timeout, after_handover=self._flush_term_log)
         # The control socket after the handover: its shutdown waits for the
         # server's poll (up to 20 ms), which the successor need not wait for.
@@ -111,7 +116,17 @@ class ElectionHost:
         # up to a second) must not hold the successor back.
         self._peers.close()
         self._term_writer.close()
+        self._close_client()
         self._write_snapshot()
+
+    def _close_client(self) -> None:
+        """The session ends here (the election leaves the client to us): if the
+        election could not delete our node, the server does it now."""
+        try:
+            self._client.stop()
+            self._client.close()
+        except Exception:
+            log.exception("closing the ZooKeeper client failed")
 
     def _flush_term_log(self) -> None:
         if not self._term_writer.flush(1.0):
