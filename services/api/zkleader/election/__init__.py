@@ -7,8 +7,12 @@ from .identity import Identity
 from .recipe import ElectionTimings, LeaderElection
 from .status import ElectionState, LeaderInfo, Liveness, Participant, Status
 
+ElectionCore = LeaderElection
+"""The election core under the name the public facade (:mod:`zkleader.api`) builds on."""
+
 __all__ = [
     "DigestCredentials",
+    "ElectionCore",
     "ElectionState",
     "ElectionTimings",
     "Fence",
