@@ -293,10 +293,43 @@ def test_run_sets_lost_when_a_frozen_leaders_lease_runs_out(made: Made) -> None:
     frozen_at = time.monotonic()
     thread.join(5)
     assert result["lost_in_time"] is True
-    assert result["lost_at"] - frozen_at < 0.6
+    assert result["lost_at"] - frozen_at < 0.9  # lease 0.5 s, well within T = 1 s
     assert election.status.state is ElectionState.LEADER, "no status was published: the timer saw it"
     freeze.release.set()
     assert out == {"value": "done"}
+
+
+def test_run_sets_lost_on_session_loss(made: Made) -> None:
+    client = made.client()
+    election = made.election("p1", client)
+    result: dict[str, Any] = {}
+    thread, out = run_in_thread(election, leader_job(result))
+    eventually(lambda: expect("fence" in result))
+    client.expire()  # LOST, then a new session: any new grant is another fence
+    thread.join(5)
+    assert result["lost_in_time"] is True
+    assert out == {"value": "done"}
+
+
+def test_close_during_run_sets_lost_and_run_returns(made: Made) -> None:
+    election = made.election("p1")
+    result: dict[str, Any] = {}
+    thread, out = run_in_thread(election, leader_job(result))
+    eventually(lambda: expect("fence" in result))
+    election.close()
+    thread.join(5)
+    assert result["lost_in_time"] is True
+    assert out == {"value": "done"}
+    assert election.client.connected
+
+
+def test_after_handover_runs_on_close(made: Made) -> None:
+    election = made.election("p1")
+    election.start()
+    assert election.wait(5)
+    ran = threading.Event()
+    election.close(after_handover=ran.set)
+    assert ran.is_set()
 
 
 def test_run_sets_lost_on_resign_by_someone_else(made: Made) -> None:
