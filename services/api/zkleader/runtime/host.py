@@ -12,9 +12,9 @@ from typing import Any
 from kazoo.client import KazooClient
 from kazoo.retry import KazooRetry
 
+from .. import ElectionCore as LeaderElection
+from .. import Identity, Participant, Status, TermHistory, election_acl, wall_time_of
 from ..config import Settings
-from ..election import Identity, LeaderElection, Participant, Status, TermHistory, election_acl
-from ..election.lease import wall_time_of
 from ..election.terms import ClusterTermLog, term_log_path
 from . import peers, snapshot
 from .control import ControlServer

@@ -13,8 +13,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from .. import ElectionCore as LeaderElection
+from .. import election_acl
 from ..config import Settings
-from ..election import LeaderElection, election_acl
 from ..journal import AppendOutcome, AppendResult
 from ..journal.store import Journal
 

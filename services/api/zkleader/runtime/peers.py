@@ -26,7 +26,7 @@ from concurrent.futures import wait as wait_all
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..election import Participant, Status
+from .. import Participant, Status
 from ..election.cluster import ClusterReport, ClusterTerm, GapHistogram, MemberReport, listed_member, own_member_report
 from .atomic import write_atomically
 

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..election import Status, Term
+from .. import Status, Term
 from .atomic import write_atomically
 
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..election import LeaderElection
-from ..election.switchover import (
+from .. import ElectionCore as LeaderElection
+from .. import (
     Requested,
     SwitchoverRefused,
     SwitchoverRequester,

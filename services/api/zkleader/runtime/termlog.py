@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from kazoo.exceptions import ConnectionClosedError, KazooException
 
+from .. import Fence
 from ..election.cluster import ClusterTerm
-from ..election.fence import Fence
 from ..election.terms import ClusterTermLog, FencedOut
 
 log = logging.getLogger("zkleader.terms")

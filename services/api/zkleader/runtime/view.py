@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..election import ElectionState, Identity, Liveness, Participant, Status, Term
-from ..election.switchover import SwitchoverResult, switchover_wait
+from .. import ElectionState, Identity, Liveness, Participant, Status, SwitchoverResult, Term, switchover_wait
 from . import control, snapshot
 from .paths import RuntimePaths
 

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from ..election import ElectionState, Identity, Participant, Status
+from .. import ElectionState, Identity, Participant, Status
 from ..election.cluster import ClusterReport, MemberReport, own_member_report
 
 if TYPE_CHECKING:

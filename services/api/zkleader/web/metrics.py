@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from ..election import ElectionState
+from .. import ElectionState
 from .view import ElectionView
 
 if TYPE_CHECKING:

@@ -10,8 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from ..election import ElectionState, Status
-from ..election.lease import now as lease_clock
+from .. import ElectionState, Status, lease_clock
 from .bodies import BodyError, parse_json
 from .errors import error_response
 from .view import ElectionView

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..election import Identity, Liveness, Participant, Status, Term
-from ..election.switchover import SwitchoverResult
+from .. import Identity, Liveness, Participant, Status, SwitchoverResult, Term
 
 
 class ElectionView(Protocol):
