@@ -66,49 +66,6 @@ class Leadership:
         return self.fence.epoch
 
 
-# ---------------------------------------------------------------------------
-# TEMPORARY compatibility with today's election core (issue 17, to simplify at
-# merge). Today's core refuses a started client, starts the client itself in
-# ``start()`` and stops and closes it in ``close()``. The facade's contract is
-# the new core's: the caller's client, started or not, is never started,
-# stopped or closed by the election. Until the core keeps that contract
-# itself, the core gets this view of the caller's client, which forwards
-# everything except start/stop/close and reads as "not started" to the core's
-# started-client check. At merge: delete this class and ``_core_client`` and
-# pass the client through.
-class _CallerOwnedClient:
-    def __init__(self, client: Any) -> None:
-        object.__setattr__(self, "_target", client)
-        object.__setattr__(self, "_stopped", threading.Event())
-        self._stopped.set()  # today's core refuses a client whose _stopped is clear
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._target, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._target, name, value)
-
-    def start(self, timeout: float = 15) -> None:
-        """Not ours to start: the caller starts its client."""
-
-    def start_async(self) -> None:
-        """Not ours to start: the caller starts its client."""
-
-    def stop(self) -> None:
-        """Not ours to stop: the caller's client stays connected."""
-
-    def close(self) -> None:
-        """Not ours to close."""
-
-
-def _core_client(client: Any) -> KazooClient:
-    return cast(KazooClient, _CallerOwnedClient(client))
-
-
-# End of the temporary compatibility.
-# ---------------------------------------------------------------------------
-
-
 def _validated_path(path: object) -> str:
     if not isinstance(path, str):
         raise TypeError(f"path must be a str, not {type(path).__name__}")
@@ -192,7 +149,7 @@ class LeaderElection:
         self._started = False
         self._closed = False
         self._core = ElectionCore(
-            _core_client(self._client),
+            self._client,
             path,
             Identity(identifier, address, time.time()),
             acl=acl,

@@ -8,9 +8,6 @@ from .identity import Identity
 from .status import ElectionState, LeaderInfo, Liveness, Participant, Status
 from .timings import ElectionTimings
 
-ElectionCore = LeaderElection
-"""The election core under the name the public facade (:mod:`zkleader.api`) builds on."""
-
 __all__ = [
     "DigestCredentials",
     "ElectionCore",
