@@ -7,9 +7,9 @@ import time
 import pytest
 
 from tests.support.waiting import expect
+from zkleader.cluster.report import ClusterTerm
+from zkleader.cluster.term_log import ClusterTermLog, FencedOut, term_log_path
 from zkleader.election import Identity, LeaderElection
-from zkleader.election.cluster import ClusterTerm
-from zkleader.election.terms import ClusterTermLog, FencedOut, term_log_path
 from zkleader.runtime.termlog import TermLogWriter
 
 from .conftest import Participants, eventually, single_leader

@@ -1,12 +1,8 @@
-"""The service is the library's first user: zkleader.web, zkleader.runtime and
-zkleader.cli import the election only through the public API (top-level names
-of ``zkleader``), never ``zkleader.election`` or one of its submodules,
-absolute or relative.
-
-Allowed for now, and only these: ``zkleader.election.cluster`` (the peer
-reports) and ``zkleader.election.terms`` (the cluster term log), which are not
-election types and are about to move out of ``zkleader.election`` (issue 17).
-Read as source with ``ast``; nothing is imported.
+"""The service is the library's first user: zkleader.web, zkleader.runtime,
+zkleader.cli and zkleader.cluster (the peer reports and the term log) import
+the election only through the public API (top-level names of ``zkleader``),
+never ``zkleader.election`` or one of its submodules, absolute or relative.
+No exception. Read as source with ``ast``; nothing is imported.
 """
 
 from __future__ import annotations
@@ -20,9 +16,8 @@ import pytest
 pytestmark = pytest.mark.lint
 
 PACKAGE = Path(__file__).resolve().parents[2] / "services" / "api" / "zkleader"
-SERVICE = ("web", "runtime", "cli")
+SERVICE = ("web", "runtime", "cli", "cluster")
 ELECTION = "zkleader.election"
-ABOUT_TO_MOVE = {"zkleader.election.cluster", "zkleader.election.terms"}
 
 
 def modules() -> Iterator[tuple[str, Path]]:
@@ -58,7 +53,7 @@ def election_import(name: str) -> bool:
 def offenders(module: str, path: Path, source: str) -> list[str]:
     found = []
     for line, name in imported(module, path, ast.parse(source, str(path))):
-        if election_import(name) and not any(name == m or name.startswith(m + ".") for m in ABOUT_TO_MOVE):
+        if election_import(name):
             found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}")
     return found
 
@@ -70,7 +65,7 @@ def test_the_service_imports_the_election_only_through_the_public_api() -> None:
 
 def test_the_service_modules_are_found() -> None:
     names = {m for m, _ in modules()}
-    assert {"zkleader.web.routes", "zkleader.runtime.host", "zkleader.cli.main"} <= names
+    assert {"zkleader.web.routes", "zkleader.runtime.host", "zkleader.cli.main", "zkleader.cluster.report"} <= names
 
 
 @pytest.mark.parametrize(
@@ -82,6 +77,7 @@ def test_the_service_modules_are_found() -> None:
         "import zkleader.election\n",
         "from zkleader.election.switchover import SwitchoverResult\n",
         "from zkleader import election\n",
+        "from ..election.cluster import ClusterTerm\n",
     ],
 )
 def test_the_check_catches_every_form(source: str) -> None:
@@ -94,11 +90,11 @@ def test_the_check_catches_every_form(source: str) -> None:
     [
         "from .. import Status, LeaderElection\n",
         "from zkleader import Fence\n",
-        "from ..election.cluster import ClusterTerm\n",
-        "from ..election.terms import ClusterTermLog\n",
+        "from ..cluster.report import ClusterTerm\n",
+        "from ..cluster.term_log import ClusterTermLog\n",
         "from . import peers\n",
     ],
 )
-def test_the_check_allows_the_public_api_and_the_two_modules_about_to_move(source: str) -> None:
+def test_the_check_allows_the_public_api_and_the_service_packages(source: str) -> None:
     path = PACKAGE / "runtime" / "host.py"
     assert not offenders("zkleader.runtime.host", path, source)

@@ -14,8 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from zkleader.cluster.report import ClusterReport, ClusterTerm, GapHistogram, MemberReport
 from zkleader.election import ElectionState, Identity, LeaderInfo, Participant
-from zkleader.election.cluster import ClusterReport, ClusterTerm, GapHistogram, MemberReport
 from zkleader.runtime import peers
 from zkleader.web import create_app
 

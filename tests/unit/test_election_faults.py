@@ -19,11 +19,11 @@ from kazoo.exceptions import BadVersionError, ConnectionLoss
 
 from tests.support.fake_kazoo import FakeKazooClient, FakeZooKeeper
 from tests.support.waiting import eventually, expect
+from zkleader.cluster.term_log import decode_term, term_log_path
 from zkleader.config import Settings
 from zkleader.election import ElectionState, Identity, LeaderElection, LeaderInfo, Status
 from zkleader.election.leader_record import decode as leader_record_decode
 from zkleader.election.naming import election_order
-from zkleader.election.terms import decode_term, term_log_path
 from zkleader.runtime import host as host_module
 from zkleader.runtime import worker as runtime_worker
 from zkleader.runtime.ownership import ParticipantLock

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fake_kazoo import FakeKazooClient
+from zkleader.cluster.report import ClusterTerm
+from zkleader.cluster.term_log import ClusterTermLog
 from zkleader.election import Fence
-from zkleader.election.cluster import ClusterTerm
-from zkleader.election.terms import ClusterTermLog
 
 MEMBER = "/election/member-0000000001"
 

@@ -14,8 +14,8 @@ from kazoo.retry import KazooRetry
 
 from .. import ElectionCore as LeaderElection
 from .. import Identity, Participant, Status, TermHistory, election_acl, wall_time_of
+from ..cluster.term_log import ClusterTermLog, term_log_path
 from ..config import Settings
-from ..election.terms import ClusterTermLog, term_log_path
 from . import peers, snapshot
 from .control import ControlServer
 from .journal_desk import JournalDesk

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .. import Participant, Status
-from ..election.cluster import ClusterReport, ClusterTerm, GapHistogram, MemberReport, listed_member, own_member_report
+from ..cluster.report import ClusterReport, ClusterTerm, GapHistogram, MemberReport, listed_member, own_member_report
 from .atomic import write_atomically
 
 log = logging.getLogger("zkleader.peers")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from kazoo.exceptions import ConnectionClosedError, KazooException
 
 from .. import Fence
-from ..election.cluster import ClusterTerm
-from ..election.terms import ClusterTermLog, FencedOut
+from ..cluster.report import ClusterTerm
+from ..cluster.term_log import ClusterTermLog, FencedOut
 
 log = logging.getLogger("zkleader.terms")
 

@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from .. import ElectionState, Identity, Participant, Status
-from ..election.cluster import ClusterReport, MemberReport, own_member_report
+from ..cluster.report import ClusterReport, MemberReport, own_member_report
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric

@@ -23,8 +23,8 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError, RolledBackError
 from kazoo.security import ACL, OPEN_ACL_UNSAFE
 
-from .cluster import ClusterTerm
-from .fence import Fence
+from .. import Fence
+from .report import ClusterTerm
 
 log = logging.getLogger("zkleader.terms")
 

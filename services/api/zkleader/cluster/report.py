@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .lease import now as lease_clock
-from .status import Participant, Status
+from .. import Participant, Status, lease_clock
 
 
 @dataclass(frozen=True)
