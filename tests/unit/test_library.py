@@ -68,7 +68,8 @@ class Freeze:
 def test_public_names_import_from_the_package() -> None:
     for name in zkleader.__all__:
         assert getattr(zkleader, name) is not None
-    assert zkleader.LeaderElection is not zkleader.ElectionCore
+    assert zkleader.LeaderElection.__module__ == "zkleader.api"  # the facade, not the core
+    assert "ElectionCore" not in zkleader.__all__  # the core stays underneath
     assert {"LeaderElection", "Fence", "Status", "ElectionTimings", "SwitchoverResult"} <= set(zkleader.__all__)
 
 

@@ -11,7 +11,6 @@ and not part of the public API.
 from .api import LeaderElection, Leadership, Listener
 from .election import (
     DigestCredentials,
-    ElectionCore,
     ElectionState,
     ElectionTimings,
     Fence,
@@ -40,7 +39,6 @@ SwitchoverRequest = Requested
 
 __all__ = [
     "DigestCredentials",
-    "ElectionCore",
     "ElectionState",
     "ElectionTimings",
     "Fence",

@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from dataclasses import asdict
 from typing import Any
 
 from kazoo.client import KazooClient
 from kazoo.retry import KazooRetry
 
-from .. import ElectionCore as LeaderElection
-from .. import Identity, Participant, Status, TermHistory, election_acl, wall_time_of
+from .. import LeaderElection, Participant, Status, TermHistory, election_acl, wall_time_of
 from ..cluster.term_log import ClusterTermLog, term_log_path
 from ..config import Settings
 from . import peers, snapshot
@@ -58,7 +56,8 @@ class ElectionHost:
         self._election = LeaderElection(
             self._client,
             settings.election_path,
-            Identity(settings.instance_id, settings.advertised_address, time.time()),
+            settings.instance_id,
+            address=settings.advertised_address,
             acl=election_acl(settings.credentials),
             on_elected=self._elected,
             on_revoked=self._revoked,

@@ -13,8 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from .. import ElectionCore as LeaderElection
-from .. import election_acl
+from .. import LeaderElection, election_acl
 from ..config import Settings
 from ..journal import AppendOutcome, AppendResult
 from ..journal.store import Journal

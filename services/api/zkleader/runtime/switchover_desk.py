@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .. import ElectionCore as LeaderElection
 from .. import (
+    LeaderElection,
     Requested,
     SwitchoverRefused,
     SwitchoverRequester,
