@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -26,6 +27,7 @@ TEST_PORTS = {name: _PORT_BASE + int(name[-1]) for name in INSTANCES}
 GATEWAY_TEST_PORT = _PORT_BASE + 10
 SESSION_TIMEOUT = 4.0  # compose.yaml's default ZK_SESSION_TIMEOUT
 ADMIN_TOKEN = "stack-test-token"
+ZK_DIGEST_PASSWORD = "stack-test-zk-password"
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +42,25 @@ def docker_compose_project_name() -> str:
 
 @pytest.fixture(scope="session")
 def docker_setup() -> list[str]:
-    # Compose substitutes ${ADMIN_TOKEN} and ${API1_PORT}... from this environment.
-    os.environ["ADMIN_TOKEN"] = ADMIN_TOKEN
+    # Compose substitutes ${ADMIN_TOKEN_SECRET_FILE} and ${API1_PORT}... from
+    # this environment; the secrets reach the instances as files only.
+    os.environ.update(_secret_files({"ADMIN_TOKEN": ADMIN_TOKEN, "ZK_DIGEST_PASSWORD": ZK_DIGEST_PASSWORD}))
     os.environ.update(Stack(PROJECT, TEST_PORTS, GATEWAY_TEST_PORT).port_env())
     return ["down -v --remove-orphans", "up --build --wait"]
+
+
+def _secret_files(secrets: dict[str, str]) -> dict[str, str]:
+    """Write each secret to a file of its own; compose.yaml's <NAME>_SECRET_FILE variables."""
+    folder = tempfile.mkdtemp(prefix="zkleader-test-secrets-")
+    os.chmod(folder, 0o755)  # the instances run as uid 10001
+    env = {}
+    for name, value in secrets.items():
+        path = os.path.join(folder, name.lower())
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(value + "\n")
+        os.chmod(path, 0o644)
+        env[f"{name}_SECRET_FILE"] = path
+    return env
 
 
 @pytest.fixture(scope="session")

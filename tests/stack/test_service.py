@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.support.compose import run
 from tests.support.waiting import eventually, expect
 
-from .conftest import ADMIN_TOKEN, INSTANCES, Stack, sole_leader
+from .conftest import ADMIN_TOKEN, INSTANCES, ZK_DIGEST_PASSWORD, Stack, sole_leader
 
 pytestmark = pytest.mark.stack
 
@@ -106,7 +106,7 @@ def test_logs_are_json_lines_with_the_instance_and_never_show_secrets(stack: Sta
             if entry["message"] == "leadership ended":
                 assert isinstance(entry["epoch"], int) and entry["reason"]
         text = "\n".join(lines)
-        assert ADMIN_TOKEN not in text and "change-me" not in text
+        assert ADMIN_TOKEN not in text and ZK_DIGEST_PASSWORD not in text
     assert any(
         e["message"] == "elected leader"
         for name in INSTANCES

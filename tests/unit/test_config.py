@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,84 @@ def test_gunicorn_exits_at_once_with_one_line(env: dict[str, str], variable: str
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"configuration error: {variable}: "), done.stderr
+
+
+# Secrets from files (ADMIN_TOKEN_FILE, ZK_DIGEST_PASSWORD_FILE): Docker and
+# Kubernetes secrets are mounted as files, so no secret sits in the environment.
+
+
+def test_secrets_read_from_files_without_the_trailing_newline(tmp_path: Path) -> None:
+    token, password = tmp_path / "token", tmp_path / "password"
+    token.write_text("tok-456\n")
+    password.write_text(" pw 123 \r\n")  # only the line break goes; spaces belong to the secret
+    settings = load_settings(
+        {**GOOD, "ZK_DIGEST_USER": "u", "ZK_DIGEST_PASSWORD_FILE": str(password), "ADMIN_TOKEN_FILE": str(token)}
+    )
+    assert settings.admin_token == "tok-456"
+    assert settings.credentials is not None and settings.credentials.password == " pw 123 "
+    assert "tok-456" not in repr(settings) and "pw 123" not in str(settings.safe_summary())
+
+
+def test_a_file_without_a_newline_is_read_whole(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("tok")
+    assert load_settings({**GOOD, "ADMIN_TOKEN_FILE": str(token)}).admin_token == "tok"
+
+
+def _user_for(name: str) -> dict[str, str]:
+    return {"ZK_DIGEST_USER": "u"} if name == "ZK_DIGEST_PASSWORD" else {}
+
+
+@pytest.mark.parametrize("name", ["ADMIN_TOKEN", "ZK_DIGEST_PASSWORD"])
+def test_a_secret_and_its_file_both_set_is_an_error(name: str, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("from-file\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**GOOD, **_user_for(name), name: "from-env", f"{name}_FILE": str(secret)})
+    assert caught.value.variable == name
+    assert str(caught.value) == f"{name}: set either {name} or {name}_FILE, not both"
+
+
+@pytest.mark.parametrize("name", ["ADMIN_TOKEN", "ZK_DIGEST_PASSWORD"])
+def test_a_missing_secret_file_names_the_variable_and_path(name: str, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**GOOD, **_user_for(name), f"{name}_FILE": str(missing)})
+    assert caught.value.variable == f"{name}_FILE"
+    assert str(missing) in str(caught.value) and "No such file" in str(caught.value)
+
+
+@pytest.mark.parametrize("content", ["", "\n", "  \n"])
+def test_an_empty_secret_file_is_an_error(content: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text(content)
+    with pytest.raises(ConfigError, match=f"ADMIN_TOKEN_FILE: '{empty}' is empty"):
+        load_settings({**GOOD, "ADMIN_TOKEN_FILE": str(empty)})
+
+
+def test_an_unreadable_secret_file_is_an_error_that_never_shows_the_secret(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"  # open() fails on a directory even as root
+    folder.mkdir()
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**GOOD, "ZK_DIGEST_USER": "u", "ZK_DIGEST_PASSWORD_FILE": str(folder)})
+    assert caught.value.variable == "ZK_DIGEST_PASSWORD_FILE" and str(folder) in str(caught.value)
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe-secret-bytes")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**GOOD, "ADMIN_TOKEN_FILE": str(binary)})
+    assert "is not UTF-8 text" in str(caught.value) and "secret-bytes" not in str(caught.value)
+
+
+def test_an_empty_variable_beside_its_file_counts_as_unset(tmp_path: Path) -> None:
+    """compose and Kubernetes may pass an empty variable; the file then decides."""
+    token = tmp_path / "token"
+    token.write_text("tok\n")
+    assert load_settings({**GOOD, "ADMIN_TOKEN": "", "ADMIN_TOKEN_FILE": str(token)}).admin_token == "tok"
+
+
+def test_a_password_file_still_needs_the_user(tmp_path: Path) -> None:
+    password = tmp_path / "password"
+    password.write_text("pw\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**GOOD, "ZK_DIGEST_PASSWORD_FILE": str(password)})
+    assert caught.value.variable == "ZK_DIGEST_USER"

@@ -99,7 +99,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         advertised_address=_advertised_address(env, hostname),
         session_timeout=_session_timeout(env),
         credentials=_credentials(env),
-        admin_token=_get(env, "ADMIN_TOKEN", "") or None,
+        admin_token=_secret(env, "ADMIN_TOKEN") or None,
         log_level=_log_level(env),
         state_dir=_get(env, "STATE_DIR", "/var/lib/zkleader"),
         gunicorn_workers=_count(env, "GUNICORN_WORKERS", 2),
@@ -123,6 +123,36 @@ def load_settings_or_exit(env: Mapping[str, str] | None = None) -> Settings:
 def _get(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name)
     return default if value is None else value.strip()
+
+
+def _secret(env: Mapping[str, str], name: str) -> str:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (Docker
+    and Kubernetes secrets are files); empty when neither is set.
+
+    A variable counts as set when it is not empty. Both set is an error, and
+    so is a ``_FILE`` that cannot be read or holds nothing: an operator who
+    names a file means to use it. Only the file's trailing line break is
+    stripped (a secret may end in spaces). Errors name the variable and the
+    path, never the value.
+    """
+    file_variable = f"{name}_FILE"
+    value = _get(env, name, "")
+    path = _get(env, file_variable, "")
+    if not path:
+        return value
+    if value:
+        raise ConfigError(name, f"set either {name} or {file_variable}, not both")
+    try:
+        with open(path, encoding="utf-8") as stream:
+            content = stream.read()
+    except UnicodeDecodeError:
+        raise ConfigError(file_variable, f"{path!r} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(file_variable, f"cannot read {path!r}: {exc.strerror or exc}") from None
+    secret = content.removesuffix("\n").removesuffix("\r")
+    if not secret.strip():
+        raise ConfigError(file_variable, f"{path!r} is empty")
+    return secret
 
 
 def _zk_hosts(env: Mapping[str, str]) -> str:
@@ -190,12 +220,14 @@ def _seconds(env: Mapping[str, str], name: str, default: float, least: float, mo
 
 def _credentials(env: Mapping[str, str]) -> DigestCredentials | None:
     user = _get(env, "ZK_DIGEST_USER", "")
-    password = _get(env, "ZK_DIGEST_PASSWORD", "")
+    password = _secret(env, "ZK_DIGEST_PASSWORD")
     if not user and not password:
         return None
     if not user or not password:
         missing = "ZK_DIGEST_USER" if not user else "ZK_DIGEST_PASSWORD"
-        raise ConfigError(missing, "set both ZK_DIGEST_USER and ZK_DIGEST_PASSWORD, or neither")
+        raise ConfigError(
+            missing, "set both ZK_DIGEST_USER and ZK_DIGEST_PASSWORD (or ZK_DIGEST_PASSWORD_FILE), or neither"
+        )
     if ":" in user:
         raise ConfigError("ZK_DIGEST_USER", "must not contain ':'")
     return DigestCredentials(user, password)
