@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fake_kazoo import FakeKazooClient
 from zkleader.election import Fence
 from zkleader.election.cluster import ClusterTerm
 from zkleader.election.terms import ClusterTermLog
+from zkleader.testing import FakeKazooClient
 
 MEMBER = "/election/member-0000000001"
 

@@ -4,3 +4,7 @@
 Flask layer (no znodes); `zkleader.runtime` wires them together inside a
 gunicorn process.
 """
+
+from .election import Fence, LeaderElection  # replaced by the public facade at merge
+
+__all__ = ["Fence", "LeaderElection"]
