@@ -14,6 +14,7 @@ incomplete from the package index, through pip's cache.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +44,9 @@ def pip(python: Path, *args: str, offline: bool) -> subprocess.CompletedProcess[
         command += ["--find-links", str(WHEELHOUSE)]
     if offline:
         command.append("--no-index")
-    # PIP_CONSTRAINT etc. from the caller's environment do not apply: the pins above do.
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "PIP_NO_INPUT": "1"}
+    # PIP_CONSTRAINT etc. from the caller's environment do not apply: the pins above do
+    # (the rest of it, e.g. a proxy for the index, does).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_NO_INPUT": "1"}
     return subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT, env=env, check=False)
 
 
