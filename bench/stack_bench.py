@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.support.journal_writers import Write, Writer, check_journal, failures, unavailability
 from tests.support.stack import INSTANCES, StackClient, sole_leader, transition_after
 from tests.support.waiting import eventually
-from zkleader.ops.trial import failover_trial
+from zkleader.cli.ops.trial import failover_trial
 
 Log = Callable[[str], None]
 
@@ -35,7 +35,7 @@ def failover_trials(
 ) -> list[dict[str, Any]]:
     """``kind``: ``kill`` (SIGKILL), ``stop`` (SIGTERM) or ``partition`` (network
     disconnect for longer than the session timeout). Each is one
-    :func:`zkleader.ops.trial.failover_trial`, as ``zkleader failover`` runs it.
+    :func:`zkleader.cli.ops.trial.failover_trial`, as ``zkleader failover`` runs it.
     With a ``writer`` (through the gateway), each trial also records the
     client-visible write unavailability and the writes that failed during it."""
     trials = []

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.stack import transition_after
 from tests.support.waiting import eventually
-from zkleader.ops.trial import failover_trial
+from zkleader.cli.ops.trial import failover_trial
 
 from .conftest import INSTANCES, SESSION_TIMEOUT, Stack, sole_leader
 from .records import assert_invariants, write_scenario
@@ -42,7 +42,7 @@ def test_exactly_one_leader(stack: Stack) -> None:
 def test_killing_the_leader_elects_another_and_the_restarted_one_rejoins_as_follower(stack: Stack) -> None:
     trials = []
     for _ in range(KILLS):
-        # One trial (zkleader.ops.trial, as `zkleader failover` runs it): the
+        # One trial (zkleader.cli.ops.trial, as `zkleader failover` runs it): the
         # successor leads with a higher epoch, the restarted one follows it.
         trial = failover_trial(
             list(INSTANCES),

@@ -3,7 +3,7 @@
 Shared by the stack tests and the benchmark; it asserts nothing by itself
 except in :func:`sole_leader`, which is meant for bounded waits. Finding the
 sole leader and running a failover trial are the package's own
-(:mod:`zkleader.ops`), the same code the ``zkleader`` command runs.
+(:mod:`zkleader.cli.ops`), the same code the ``zkleader`` command runs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from zkleader.ops.leader import sole_leader as find_sole_leader
+from zkleader.cli.ops.leader import sole_leader as find_sole_leader
 
 from .compose import compose_command, pause, run
 
@@ -170,7 +170,7 @@ def transition_after(terms: list[TermRecord], fault_at: float) -> dict[str, Any]
 
 def sole_leader(stack: StackClient, instances: list[str] | None = None) -> tuple[str, dict[str, Any]]:
     """Assert exactly one of ``instances`` leads and every one agrees (the one
-    definition: :func:`zkleader.ops.leader.sole_leader`); return it and its view."""
+    definition: :func:`zkleader.cli.ops.leader.sole_leader`); return it and its view."""
     views = stack.views(instances)
     found = find_sole_leader(views)
     assert found is not None, f"no single leader that every instance agrees on: {views}"

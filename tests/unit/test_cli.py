@@ -251,3 +251,26 @@ def test_the_entry_point_keeps_the_exit_codes() -> None:
     assert bogus.returncode == Exit.USAGE and "No such option" in bogus.stderr
     dead = code("list", "--url", closed_port_url())
     assert dead.returncode == Exit.UNREACHABLE and "Traceback" not in dead.stderr
+
+
+def test_failover_reads_the_session_timeout_from_the_metrics_exposition() -> None:
+    """The drill reads one gauge without prometheus-client (the [cli] extra has none)."""
+    from collections.abc import Iterator as Metrics
+
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.registry import Collector
+
+    from zkleader.cli.failover import SESSION_TIMEOUT_METRIC, gauge_value
+
+    class One(Collector):
+        def collect(self) -> Metrics[GaugeMetricFamily]:
+            yield GaugeMetricFamily("zkleader_session_timeout_seconds_other", "Decoy.", value=9.0)
+            yield GaugeMetricFamily(SESSION_TIMEOUT_METRIC, "Negotiated.", value=2.5)
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(One())
+    assert gauge_value(generate_latest(registry).decode(), SESSION_TIMEOUT_METRIC) == 2.5
+    assert gauge_value(f"{SESSION_TIMEOUT_METRIC} 4 1700000000000\n", SESSION_TIMEOUT_METRIC) == 4.0
+    assert gauge_value(f"{SESSION_TIMEOUT_METRIC} garbage\n", SESSION_TIMEOUT_METRIC) is None
+    assert gauge_value("# nothing here\n", SESSION_TIMEOUT_METRIC) is None

@@ -17,7 +17,6 @@ import pytest
 from kazoo.client import KazooState
 from kazoo.exceptions import BadVersionError, ConnectionLoss
 
-from tests.support.fake_kazoo import FakeKazooClient, FakeZooKeeper
 from tests.support.waiting import eventually, expect
 from zkleader.cluster.term_log import decode_term, term_log_path
 from zkleader.config import Settings
@@ -29,6 +28,7 @@ from zkleader.runtime import worker as runtime_worker
 from zkleader.runtime.ownership import ParticipantLock
 from zkleader.runtime.paths import RuntimePaths
 from zkleader.runtime.view import SharedView
+from zkleader.testing import FakeKazooClient, FakeZooKeeper
 from zkleader.web import create_app
 
 PATH = "/election"

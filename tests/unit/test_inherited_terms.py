@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_kazoo import FakeKazooClient
 from tests.support.waiting import eventually, expect
 from zkleader.config import Settings
 from zkleader.election.lease import now, wall_time_of
 from zkleader.runtime import host as host_module
 from zkleader.runtime import snapshot
 from zkleader.runtime.paths import RuntimePaths
+from zkleader.testing import FakeKazooClient
 
 from .test_election_faults import Blocker
 

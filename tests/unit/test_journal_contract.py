@@ -15,10 +15,10 @@ import pytest
 from flask.testing import FlaskClient
 from kazoo.exceptions import ConnectionLoss, SessionExpiredError
 
-from tests.support.fake_kazoo import FakeKazooClient, Result
 from zkleader.election import Fence
 from zkleader.journal import AppendOutcome
 from zkleader.journal.store import Journal
+from zkleader.testing import FakeKazooClient, Result
 from zkleader.web import create_app
 
 from .test_journal_web import FakeJournal

@@ -17,9 +17,9 @@ import pytest
 
 import zkleader
 import zkleader.aio
-from tests.support.fake_kazoo import FakeKazooClient, FakeZooKeeper
 from tests.support.waiting import eventually, expect
 from zkleader import ElectionState, ElectionTimings, Fence, LeaderElection, Leadership, Status
+from zkleader.testing import FakeKazooClient, FakeZooKeeper
 
 PATH = "/app/leader"
 

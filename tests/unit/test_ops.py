@@ -1,4 +1,4 @@
-"""The one driver (zkleader.ops): the sole leader, the wait for one, a failover trial."""
+"""The one driver (zkleader.cli.ops): the sole leader, the wait for one, a failover trial."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from zkleader.ops.compose import parse_rfc3339
-from zkleader.ops.leader import Leader, Views, sole_leader, wait_for_leader
-from zkleader.ops.trial import TrialFailed, failover_trial
+from zkleader.cli.ops.compose import parse_rfc3339
+from zkleader.cli.ops.leader import Leader, Views, sole_leader, wait_for_leader
+from zkleader.cli.ops.trial import TrialFailed, failover_trial
 
 
 def view(name: str, leader: str, epoch: int, *, is_leader: bool | None = None) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from tests.support.fake_kazoo import FakeKazooClient
 from tests.support.waiting import eventually, expect
 from tests.unit.test_election_faults import PATH, Blocker, Elections
 from zkleader.election import ElectionState, Identity, LeaderElection
@@ -28,6 +27,7 @@ from zkleader.election.switchover import (
     judge,
 )
 from zkleader.runtime.switchover_desk import SwitchoverDesk
+from zkleader.testing import FakeKazooClient
 from zkleader.web.routes import leader_body
 
 DESIGNATION = designation_path(PATH)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fake_kazoo import FakeKazooClient
 from zkleader.cluster.report import ClusterTerm
 from zkleader.cluster.term_log import ClusterTermLog
 from zkleader.election import Fence
+from zkleader.testing import FakeKazooClient
 
 MEMBER = "/election/member-0000000001"
 

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from tests.support.fake_kazoo import FakeKazooClient
 from zkleader.election.compat import NegotiatedTimeout
 from zkleader.election.worker import Backoff, Scheduler, Timer
+from zkleader.testing import FakeKazooClient
 
 
 class Clock:

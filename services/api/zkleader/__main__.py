@@ -1,5 +1,5 @@
 """``python -m zkleader``: the operator command, without installing the console script."""
 
-from .cli.main import main
+from .cli import run
 
-main()
+run()

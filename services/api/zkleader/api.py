@@ -43,7 +43,7 @@ Listener = Callable[[Status], object]
 """``listener(status)``: called with every new :class:`Status` snapshot."""
 
 # What the election calls on a client: a KazooClient, or a test double with
-# the same surface (tests/support/fake_kazoo.py).
+# the same surface (:class:`zkleader.testing.FakeKazooClient`).
 _CLIENT_SURFACE = ("add_listener", "remove_listener", "get_children", "get_async", "create_async", "delete_async")
 
 

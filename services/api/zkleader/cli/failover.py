@@ -8,31 +8,49 @@
    polling saw a single leader,
 5. start the killed instance again and watch it rejoin as a follower.
 
-The trial itself is :func:`zkleader.ops.trial.failover_trial`; this module
+The trial itself is :func:`zkleader.cli.ops.trial.failover_trial`; this module
 only finds the instances through compose and prints what happens.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from prometheus_client.parser import text_string_to_metric_families
 from rich.markup import escape
 
-from ..ops import http
-from ..ops.compose import Compose, ComposeError, docker_ready, find_project_directory, finished_at
-from ..ops.leader import Found, Leader, View, Views, read_views
-from ..ops.trial import Trial, TrialEvents, TrialFailed, failover_trial
 from .exits import Exit
+from .ops import http
+from .ops.compose import Compose, ComposeError, docker_ready, find_project_directory, finished_at
+from .ops.leader import Found, Leader, View, Views, read_views
+from .ops.trial import Trial, TrialEvents, TrialFailed, failover_trial
 from .output import Output, clock
 
 MARGIN = 5.0  # added to 3 x the session timeout for the default bound
 DEFAULT_SESSION_TIMEOUT = 4.0  # compose.yaml's ZK_SESSION_TIMEOUT, when /metrics does not say
 SETTLE_TIMEOUT = 30.0
+SESSION_TIMEOUT_METRIC = "zkleader_session_timeout_seconds"
+
+
+def gauge_value(exposition: str, name: str) -> float | None:
+    """The value of the unlabelled gauge ``name`` in a Prometheus text exposition; None if absent or garbled.
+
+    Just the one line the drill needs (``name value [timestamp]``), so that the
+    command does not depend on prometheus-client (the ``[server]`` extra's).
+    """
+    for line in exposition.splitlines():
+        match = re.fullmatch(rf"{re.escape(name)}(?:\{{\}})?\s+(\S+)(?:\s+-?\d+)?\s*", line)
+        if match:
+            try:
+                return float(match.group(1))
+            except ValueError:
+                return None
+    return None
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -192,15 +210,8 @@ class _Printer(TrialEvents):
 
     def _session_timeout(self, name: str) -> float:
         reply = http.get(self.urls[name], "/metrics", 2.0)
-        if reply.ok and isinstance(reply.body, str):
-            try:
-                for family in text_string_to_metric_families(reply.body):
-                    for sample in family.samples:
-                        if sample.name == "zkleader_session_timeout_seconds":
-                            return float(sample.value)
-            except ValueError:
-                pass
-        return DEFAULT_SESSION_TIMEOUT
+        found = gauge_value(reply.body, SESSION_TIMEOUT_METRIC) if reply.ok and isinstance(reply.body, str) else None
+        return DEFAULT_SESSION_TIMEOUT if found is None else found
 
     def left_stopped(self) -> None:
         if self.stopped:

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 import click
 from rich.live import Live
 
-from ..ops import http
-from ..ops.leader import read_views, wait_for_leader
 from . import failover as failover_command
 from .exits import Exit
 from .members import Member, read_members, resolve_urls
+from .ops import http
+from .ops.leader import read_views, wait_for_leader
 from .output import Output, clock, fail
 from .render import journal_table, members_table, terms_table
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..ops import http
+from .ops import http
 
 DEFAULT_URLS = ("http://127.0.0.1:5001", "http://127.0.0.1:5002", "http://127.0.0.1:5003")
 URLS_ENV = "ZKLEADER_URLS"

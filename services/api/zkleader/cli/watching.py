@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from ..ops import http
 from .members import Member, member_from, read_sequences
+from .ops import http
 
 SEQUENCE_REFRESH = 1.0  # seconds between GET /cluster reads (it asks ZooKeeper)
 

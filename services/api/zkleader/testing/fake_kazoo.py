@@ -1,28 +1,41 @@
-"""An in-memory ZooKeeper and a fault-injecting kazoo client for millisecond tests.
+"""An in-memory ZooKeeper and a fault-injecting kazoo client, for tests without a server.
 
-Modelled on Patroni's ``MockKazooClient``: just enough of kazoo's surface for
-:class:`~zkleader.election.LeaderElection` (the ``*_async`` calls it makes,
-connection states, listeners, one-shot watches, ``client_id``), over a tree
-that several clients can share (an ``exists`` watch on an absent node
-fires on its creation), with hooks to inject what a real network does:
+Test your own leadership handling (what your program does when it is elected,
+when it loses leadership, when its session expires) in milliseconds: hand a
+:class:`FakeKazooClient` to :class:`~zkleader.election.LeaderElection` where
+you would hand it a ``KazooClient``, and drive the faults from the test.
+Several clients made over one :class:`FakeZooKeeper` share its tree, so they
+elect one leader among themselves. See ``docs/testing-your-code.md``.
 
-* ``hook(op, path)`` runs before every call on the caller's thread; it may
-  block (a worker stuck inside a ZooKeeper call) or raise (a failed call);
-* ``lose_create_replies``: the create commits on the server but the caller
-  gets ``ConnectionLoss``; with ``lagging_creates`` the new node is also
-  invisible to reads until the next ``sync`` (a follower that has not yet
-  applied it);
-* ``none_client_id_reads``: ``client_id`` reads as ``None`` that many times
-  while ``connected`` still says True (the connection dropping between two
-  reads);
-* ``suspend()``, ``reconnect()``, ``expire()`` drive the connection states.
+The faults, each a documented method of :class:`FakeKazooClient`:
 
-``transaction()`` is a multi as ZooKeeper answers it: all or nothing; in a
-failed one the operations before the failing one come back
-``RolledBackError``, the failing one its own error, the rest
-``RuntimeInconsistency`` (the hook sees it as ``multi`` on its first path).
+* :meth:`~FakeKazooClient.expire`: the server expires the session (its
+  ephemeral nodes go, listeners see ``LOST``), then the client connects with a
+  new session, as kazoo does;
+* :meth:`~FakeKazooClient.suspend` and :meth:`~FakeKazooClient.reconnect`: the
+  connection drops (``SUSPENDED``) and comes back with the same session
+  (``CONNECTED``);
+* :meth:`~FakeKazooClient.lose_next_create_reply`: the next create commits on
+  the server but the caller gets ``ConnectionLoss`` (a connection lost after
+  the commit); with ``lagging=True`` the new node is also invisible to reads
+  until the next ``sync`` (a follower that has not yet applied it);
+* :meth:`~FakeKazooClient.freeze` and :meth:`~FakeKazooClient.unfreeze`: the
+  participant's ZooKeeper calls hang until unfrozen (a stalled process or a
+  worker stuck inside a call), while its session stays alive.
 
-Listeners and watches fire synchronously on the thread that caused them.
+Lower-level knobs for finer faults: ``hook(op, path)`` runs before every call
+on the caller's thread and may block or raise; ``none_client_id_reads`` makes
+``client_id`` read as ``None`` that many times while ``connected`` still says
+True (the connection dropping between two reads).
+
+Modelled on Patroni's ``MockKazooClient`` idea: just enough of kazoo's surface
+for the election (the ``*_async`` calls it makes and their blocking forms,
+connection states, listeners, one-shot watches, ``client_id``; an ``exists``
+watch on an absent node fires on its creation). ``transaction()`` is a multi
+as ZooKeeper answers it: all or nothing; in a failed one the operations before
+the failing one come back ``RolledBackError``, the failing one its own error,
+the rest ``RuntimeInconsistency`` (the hook sees it as ``multi`` on its first
+path). Listeners and watches fire synchronously on the thread that caused them.
 """
 
 from __future__ import annotations
@@ -30,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,7 +162,11 @@ def _notify(watch: Callable[[WatchedEvent], None], kind: str, path: str) -> Call
 
 
 class FakeKazooClient:
-    """A kazoo client over a :class:`FakeZooKeeper`, with fault hooks."""
+    """A kazoo client over a :class:`FakeZooKeeper` (a new one if none is given), with faults to inject.
+
+    ``timeout`` is the session timeout in seconds, as kazoo's. ``calls`` lists
+    every ``(operation, path)`` made, in order.
+    """
 
     def __init__(self, server: FakeZooKeeper | None = None, timeout: float = 4.0) -> None:
         self.server = server or FakeZooKeeper()
@@ -169,6 +186,11 @@ class FakeKazooClient:
         self.in_multi = threading.local()  # the ops of a multi are not hooked one by one
         self._stopped = threading.Event()  # as kazoo's: set until started
         self._stopped.set()
+        self._thawed = threading.Event()  # cleared while frozen
+        self._thawed.set()
+        self._frozen_ops: frozenset[str] | None = None
+        self._hanging = threading.Condition()
+        self._hanging_calls = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -216,15 +238,84 @@ class FakeKazooClient:
     def close(self) -> None:
         pass
 
+    # --------------------------------------------------------------- faults
+
     def suspend(self) -> None:
+        """The connection drops: listeners see ``SUSPENDED`` and calls fail with ``ConnectionLoss``.
+
+        The session lives on (its ephemeral nodes stay) until :meth:`reconnect`
+        or :meth:`expire`.
+        """
         self._set_state(KazooState.SUSPENDED)
 
     def reconnect(self) -> None:
+        """The connection comes back with the same session: listeners see ``CONNECTED``."""
         self.synced = False
         self._set_state(KazooState.CONNECTED)
 
+    def lose_next_create_reply(self, count: int = 1, *, lagging: bool = False) -> None:
+        """The next ``count`` creates commit on the server, but their callers get ``ConnectionLoss``.
+
+        That is a connection lost after the commit: the node exists, and the
+        caller must find it rather than create a second one. With ``lagging``
+        the committed node is also invisible to this client's reads until its
+        next ``sync`` (the reconnection reached a server that has not applied
+        the create yet).
+        """
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        self.lose_create_replies = count
+        self.lagging_creates = lagging
+
+    def freeze(self, ops: Collection[str] | None = None) -> None:
+        """Every later ZooKeeper call of this client hangs until :meth:`unfreeze`.
+
+        A stalled participant: the session stays alive (nothing expires it),
+        but the thread that makes a call is stuck in it. ``ops`` limits the
+        freeze to those operations (``"create"``, ``"get"``, ``"get_children"``,
+        ``"exists"``, ``"set"``, ``"delete"``, ``"sync"``, ``"ensure_path"``,
+        ``"multi"``). The faults above (:meth:`expire`, :meth:`suspend`, ...)
+        and :meth:`stop` still work while frozen; a frozen call goes on once
+        unfrozen, against the state it then finds. Unfreeze before the end of
+        a test, or its threads stay stuck.
+        """
+        self._frozen_ops = None if ops is None else frozenset(ops)
+        self._thawed.clear()
+
+    def unfreeze(self) -> None:
+        """Release the calls hanging in :meth:`freeze` and let later ones through."""
+        self._frozen_ops = None
+        self._thawed.set()
+
+    @property
+    def frozen(self) -> bool:
+        """Whether :meth:`freeze` is in force."""
+        return not self._thawed.is_set()
+
+    def wait_until_a_call_hangs(self, timeout: float = 5.0) -> bool:
+        """Wait until some thread is stuck in a frozen call; False if none got there within ``timeout``."""
+        with self._hanging:
+            return self._hanging.wait_for(lambda: self._hanging_calls > 0, timeout)
+
+    def _hang_if_frozen(self, op: str) -> None:
+        ops = self._frozen_ops
+        if self._thawed.is_set() or (ops is not None and op not in ops):
+            return
+        with self._hanging:
+            self._hanging_calls += 1
+            self._hanging.notify_all()
+        try:
+            self._thawed.wait()
+        finally:
+            with self._hanging:
+                self._hanging_calls -= 1
+
     def expire(self) -> None:
-        """The server expires the session; kazoo reports LOST, then connects with a new one."""
+        """The server expires the session: its ephemeral nodes go, listeners see ``LOST``.
+
+        Then the client connects with a new session (listeners see
+        ``CONNECTED``), as kazoo does after an expiry.
+        """
         assert self._session is not None
         with self.server.lock:
             fire = self.server.end_session(self._session)
@@ -245,8 +336,10 @@ class FakeKazooClient:
 
     def _enter(self, op: str, path: str) -> None:
         self.calls.append((op, path))
-        if self.hook is not None and not getattr(self.in_multi, "active", False):
-            self.hook(op, path)
+        if not getattr(self.in_multi, "active", False):
+            self._hang_if_frozen(op)
+            if self.hook is not None:
+                self.hook(op, path)
         if self.state != KazooState.CONNECTED or self._session is None:
             raise ConnectionLoss(f"{op} {path}: not connected")
 
