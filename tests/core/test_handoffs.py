@@ -116,6 +116,7 @@ def test_close_runs_after_handover_once_the_successor_can_lead_and_leaves_the_se
     group = [participants.start(election_path, f"p{i}") for i in range(2)]
     leader = eventually(lambda: single_leader(group))
     successor = next(e for e in group if e is not leader)
+    eventually(lambda: expect(successor.status.node is not None, "the successor has not enrolled yet"))
     seen: dict[str, object] = {}
 
     def after_handover() -> None:

@@ -66,7 +66,10 @@ def test_a_killed_instance_restarts_and_follows_while_one_zookeeper_server_is_do
             ),
             timeout=REJOIN_BOUND,
         )
-        assert sole_leader(stack) == (leader, view)
+        # The same term goes on. Polled: on a loaded machine the leader's lease may
+        # lapse for a moment between two renewals (isLeader false, state leader).
+        still, now = eventually(lambda: sole_leader(stack), timeout=SESSION_TIMEOUT)
+        assert (still, now["epoch"]) == (leader, view["epoch"]), now
     assert_invariants(stack)
 
 
