@@ -7,8 +7,9 @@ import os
 import shlex
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from kazoo.client import KazooClient
 from pytest_docker.plugin import get_docker_services
 
 from tests.support.compose import REPO_ROOT, compose_command, pause, run
+from tests.support.fresh_venv import fresh_venv
 from tests.support.waiting import eventually as eventually
 from zkleader.election import Identity, LeaderElection
 
@@ -148,3 +150,17 @@ def assert_sees_leader(election: LeaderElection, instance: str, epoch: int | Non
     leader = election.status.leader
     assert leader is not None and leader.instance == instance
     assert election.status.epoch == epoch
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``venv(extras)``: the python of a fresh venv with ``./services/api[extras]``
+    installed (tests/support/fresh_venv.py), made once per extras per session."""
+    made: dict[str, Path] = {}
+
+    def get(extras: str = "") -> Path:
+        if extras not in made:
+            made[extras] = fresh_venv(tmp_path_factory.mktemp(f"venv-{extras or 'base'}"), extras)
+        return made[extras]
+
+    return get

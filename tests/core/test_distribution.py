@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
-import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.support.fresh_venv import fresh_venv, installed, pip_run
+from tests.support.fresh_venv import installed, pip_run
 
 LIBRARY_MODULES = ["zkleader", "zkleader.election", "zkleader.journal", "zkleader.testing", "zkleader.testing.check"]
 OPTIONAL = ["flask", "gunicorn", "click", "rich", "prometheus_client"]
@@ -40,19 +39,6 @@ def closure(names: Iterable[str]) -> set[str]:
 
 def run(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(python), *args], capture_output=True, text=True, timeout=120, check=False)
-
-
-@pytest.fixture(scope="session")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """``venv(extras)``: the python of a fresh venv with ``./services/api[extras]``, made once per extras."""
-    made: dict[str, Path] = {}
-
-    def get(extras: str = "") -> Path:
-        if extras not in made:
-            made[extras] = fresh_venv(tmp_path_factory.mktemp(f"venv-{extras or 'base'}"), extras)
-        return made[extras]
-
-    return get
 
 
 def test_the_library_installs_kazoo_and_its_dependencies_only(venv: Callable[[str], Path]) -> None:
@@ -113,6 +99,11 @@ def test_the_wheel_ships_py_typed_and_the_packages(venv: Callable[[str], Path], 
     (wheel,) = tmp_path.glob("zkleader-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "zkleader/py.typed" in names
-    for module in ("zkleader/testing/fake_kazoo.py", "zkleader/cli/ops/trial.py", "zkleader/election/recipe.py"):
+    for module in (
+        "zkleader/testing/fake_kazoo.py",
+        "zkleader/cli/ops/trial.py",
+        "zkleader/election/candidate.py",
+        "zkleader/api.py",
+    ):
         assert module in names
     assert not any("__pycache__" in name for name in names)

@@ -1,7 +1,9 @@
 """Every program under examples/ runs against a real ZooKeeper and says what it should.
 
-Each runs as a subprocess of this interpreter with ``PYTHONPATH=services/api``
-(the lead also runs them from a fresh virtualenv with the package installed).
+Each runs as a subprocess of this interpreter with ``PYTHONPATH=services/api``;
+the handover program also runs in a fresh virtualenv with only the base
+distribution installed (kazoo and zkleader), outside the checkout, as a user
+would run a program written against the public API.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +68,29 @@ def test_asyncio_example(zookeeper: ZooKeeper) -> None:
 
 def test_handover_example(zookeeper: ZooKeeper) -> None:
     done = run_example("handover.py", zookeeper)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3 and all(line.startswith("ok: ") for line in lines), done.stdout
+    assert "client is still connected" in lines[2]
+
+
+def test_a_program_written_against_the_public_api_runs_from_a_fresh_install(
+    zookeeper: ZooKeeper, venv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Two elections on their own clients: exactly one leads, it closes, the
+    other leads within 1 s, and the closed one's client is still connected."""
+    program = tmp_path / "handover.py"
+    program.write_text((EXAMPLES / "handover.py").read_text())  # away from the checkout's sources
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [str(venv("")), "-I", str(program), zookeeper.hosts],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 3 and all(line.startswith("ok: ") for line in lines), done.stdout
