@@ -21,8 +21,10 @@ class SlowJournal:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.committed = 0
+        self.started = threading.Event()  # an append is under way
 
     def append(self, fence: Fence, message: str, key: str | None) -> AppendResult:
+        self.started.set()
         time.sleep(self.seconds)
         self.committed += 1
         return AppendResult(AppendOutcome.APPENDED)
@@ -45,10 +47,11 @@ def test_drain_refuses_new_appends_at_once_and_waits_for_those_in_flight() -> No
     desk = desk_with(journal)
     in_flight = threading.Thread(target=desk.append, args=("in flight", None))
     in_flight.start()
-    time.sleep(0.05)
+    # Not a fixed sleep: on a loaded machine the thread may not have begun yet.
+    assert journal.started.wait(5.0)
     started = time.monotonic()
     desk.drain(timeout=2.0)
-    assert 0.1 < time.monotonic() - started < 1.0, "waits for the append in flight, and no longer"
+    assert 0.05 < time.monotonic() - started < 1.0, "waits for the append in flight, and no longer"
     assert journal.committed == 1
     refused = desk.append("after the drain", None)
     assert refused.outcome is AppendOutcome.NOT_LEADER and journal.committed == 1
