@@ -1,0 +1,182 @@
+"""Network and ZooKeeper faults beyond kill/disconnect/freeze (issue 22).
+
+Network faults are iptables rules inside a container's network namespace
+(:mod:`tests.support.netfault`): one-way partitions, a ring partition and
+packet loss. A ZooKeeper fault: a rolling restart of the ensemble.
+Every scenario runs under the journal writers (``journal_writers``): the
+history of writes and reads is saved and checked afterwards, and the term
+records are checked for overlaps (:func:`records.assert_invariants`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.netfault import compose_address, network_faults
+from tests.support.stack import ZK_SERVERS, transition_after
+from tests.support.waiting import eventually, expect
+
+from .conftest import SESSION_TIMEOUT, Stack, sole_leader
+from .records import assert_invariants, write_scenario
+from .test_fault_injection import RECOVERY_BOUND, SUCCESSOR_BOUND, ensemble_leader, others
+
+pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("journal_writers")]
+
+
+def zk_addresses(stack: Stack, servers: list[str] | None = None) -> list[str]:
+    return [compose_address(stack, s) for s in servers or ZK_SERVERS]
+
+
+def settled(stack: Stack, timeout: float = RECOVERY_BOUND) -> str:
+    """Every ZooKeeper server serves and one instance leads, every member enrolled."""
+    eventually(lambda: expect(all(stack.zk_mode(s) for s in ZK_SERVERS)), timeout=90, interval=0.5)
+    leader, _ = eventually(lambda: sole_leader(stack), timeout=timeout)
+    eventually(lambda: assert_invariants(stack), timeout=RECOVERY_BOUND, interval=0.5)
+    return leader
+
+
+@pytest.mark.parametrize("direction", ["zk-to-leader", "leader-to-zk"])
+def test_one_way_partition_of_the_leader_from_zookeeper(stack: Stack, direction: str) -> None:
+    """Only one direction between the leader instance and all three servers
+    is dropped. Either way its session starves (no pings answered, or none
+    arriving), so it must step down and a successor be elected within
+    SUCCESSOR_BOUND, as after a full partition."""
+    trials = []
+    for _ in range(2):
+        old = settled(stack)
+        with network_faults(stack, [old]) as faults:
+            fault_at = time.time()
+            if direction == "zk-to-leader":
+                faults[old].drop_from(zk_addresses(stack))
+            else:
+                faults[old].drop_to(zk_addresses(stack))
+            new, _ = eventually(lambda old=old: sole_leader(stack, others(old)), timeout=SUCCESSOR_BOUND)
+            # The old leader still answers on its published port: it must not claim to lead.
+            view = stack.leader_view(old)
+            assert view is None or not view["isLeader"], f"{old} claims leadership while cut off: {view}"
+            time.sleep(max(0.0, fault_at + SESSION_TIMEOUT + 1.0 - time.time()))
+        eventually(lambda new=new: expect(sole_leader(stack)[0] == new), timeout=RECOVERY_BOUND)
+        terms = eventually(lambda: assert_invariants(stack), timeout=RECOVERY_BOUND, interval=0.5)
+        record = transition_after(terms, fault_at)
+        assert record["oldLeader"] == old and record["newLeader"] == new, record
+        assert record["leaderlessSeconds"] >= 0, record
+        trials.append(record)
+    write_scenario(f"one-way-{direction}", {"sessionTimeout": SESSION_TIMEOUT, "boundSeconds": SUCCESSOR_BOUND}, trials)
+
+
+def test_ring_partition_strands_the_leader_on_a_server_outside_the_quorum(stack: Stack) -> None:
+    """A ring (non-transitive) partition: with L the ensemble leader and F1,
+    F2 its followers, the links are api_leader - F1 - F2 - L (and the other
+    instances reach every server); api_leader cannot reach F2 or L, F1
+    cannot reach L. F1 still talks to F2, which follows L, so F1 keeps
+    learning of a leader it cannot join and serves no client; the quorum
+    L + F2 carries on. The leader instance can only reach a server that does
+    not serve: its session expires and one of the others is elected within
+    SUCCESSOR_BOUND; F1 rejoins after the heal."""
+    trials = []
+    for _ in range(2):
+        old = settled(stack)
+        zk_leader = ensemble_leader(stack)
+        f1, f2 = [s for s in ZK_SERVERS if s != zk_leader]
+        with network_faults(stack, [old, f1]) as faults:
+            fault_at = time.time()
+            faults[f1].cut(zk_addresses(stack, [zk_leader]))
+            faults[old].cut(zk_addresses(stack, [f2, zk_leader]))
+            new, _ = eventually(lambda old=old: sole_leader(stack, others(old)), timeout=SUCCESSOR_BOUND)
+            successor_at = time.time()
+            time.sleep(max(0.0, fault_at + SESSION_TIMEOUT + 1.0 - time.time()))
+            stranded = stack.zk_mode(f1)
+            assert stack.zk_mode(zk_leader) == "leader" and stack.zk_mode(f2) == "follower"
+        eventually(lambda new=new: expect(sole_leader(stack)[0] == new), timeout=RECOVERY_BOUND)
+        settled(stack)
+        terms = assert_invariants(stack)
+        record = transition_after(terms, fault_at)
+        assert record["oldLeader"] == old and record["newLeader"] == new, record
+        trials.append(
+            {
+                **record,
+                "ring": [old, f1, f2, zk_leader],
+                "f1ModeDuringFault": stranded,
+                "successorSeenSeconds": round(successor_at - fault_at, 3),
+            }
+        )
+    write_scenario("ring-partition", {"sessionTimeout": SESSION_TIMEOUT, "boundSeconds": SUCCESSOR_BOUND}, trials)
+
+
+LOSS = 0.3
+LOSS_SECONDS = 20.0
+
+
+def test_packet_loss_between_the_leader_and_zookeeper(stack: Stack) -> None:
+    """30 % of the packets between the leader instance and every server are
+    dropped, each direction, for 20 s. The leader may keep its lease or lose
+    it (a renewal round trip can miss its deadline); whatever happens, the
+    terms never overlap, and one leader is back within RECOVERY_BOUND after
+    the loss ends."""
+    old = settled(stack)
+    samples: list[str | None] = []
+    with network_faults(stack, [old]) as faults:
+        fault_at = time.time()
+        faults[old].cut(zk_addresses(stack), probability=LOSS)
+        while time.time() < fault_at + LOSS_SECONDS:
+            views = stack.views()
+            leading = [name for name, view in views.items() if view and view["isLeader"]]
+            samples.append(leading[0] if len(leading) == 1 else None)
+            time.sleep(0.2)
+    healed_at = time.time()
+    new = settled(stack)
+    terms = assert_invariants(stack)
+    changes = [t for t in terms if t.elected_at >= fault_at]
+    write_scenario(
+        "packet-loss",
+        {"sessionTimeout": SESSION_TIMEOUT, "loss": LOSS, "seconds": LOSS_SECONDS, "boundSeconds": RECOVERY_BOUND},
+        [
+            {
+                "faultAt": round(fault_at, 3),
+                "oldLeader": old,
+                "leaderAfter": new,
+                "leaderAgainSeconds": round(time.time() - healed_at, 3),
+                "termsBegunDuringOrAfter": len(changes),
+                "samplesWithOneLeader": sum(1 for s in samples if s is not None),
+                "samples": len(samples),
+            }
+        ],
+    )
+
+
+def test_rolling_restart_of_the_ensemble_under_writes(stack: Stack) -> None:
+    """Each server restarted in turn, the next only once the restarted one
+    leads or follows again: a quorum serves throughout. The leader may change
+    (its server went away); terms never overlap, one leads within
+    RECOVERY_BOUND of the last restart, and the fixture checks that no
+    acknowledged write was lost."""
+    settled(stack)
+    fault_at = time.time()
+    rejoined = {}
+    for server in ZK_SERVERS:
+        started = time.time()
+        stack.compose("restart", server)
+        eventually(lambda server=server: expect(stack.zk_mode(server) is not None), timeout=90, interval=0.5)
+        rejoined[server] = round(time.time() - started, 3)
+    back_at = time.time()
+    leader = settled(stack)
+    terms = assert_invariants(stack)
+    write_scenario(
+        "zk-rolling-restart",
+        {"sessionTimeout": SESSION_TIMEOUT, "boundSeconds": RECOVERY_BOUND},
+        [
+            {
+                "faultAt": round(fault_at, 3),
+                "rejoinedSeconds": rejoined,
+                "leader": leader,
+                "leaderAgainSeconds": round(time.time() - back_at, 3),
+                "termsSinceFault": [
+                    {"instance": t.instance, "epoch": t.epoch, "electedAfter": round(t.elected_at - fault_at, 3)}
+                    for t in terms
+                    if t.elected_at >= fault_at
+                ],
+            }
+        ],
+    )
