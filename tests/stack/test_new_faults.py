@@ -50,12 +50,13 @@ def test_one_way_partition_of_the_leader_from_zookeeper(stack: Stack, direction:
     trials = []
     for _ in range(2):
         old = settled(stack)
+        servers = zk_addresses(stack)  # resolved first: docker inspect is slow on a busy machine
         with network_faults(stack, [old]) as faults:
             fault_at = time.time()
             if direction == "zk-to-leader":
-                faults[old].drop_from(zk_addresses(stack))
+                faults[old].drop_from(servers)
             else:
-                faults[old].drop_to(zk_addresses(stack))
+                faults[old].drop_to(servers)
             new, _ = eventually(lambda old=old: sole_leader(stack, others(old)), timeout=SUCCESSOR_BOUND)
             # The old leader still answers on its published port: it must not claim to lead.
             view = stack.leader_view(old)
@@ -84,10 +85,11 @@ def test_ring_partition_strands_the_leader_on_a_server_outside_the_quorum(stack:
         old = settled(stack)
         zk_leader = ensemble_leader(stack)
         f1, f2 = [s for s in ZK_SERVERS if s != zk_leader]
+        leader_address, f2_address = zk_addresses(stack, [zk_leader, f2])
         with network_faults(stack, [old, f1]) as faults:
             fault_at = time.time()
-            faults[f1].cut(zk_addresses(stack, [zk_leader]))
-            faults[old].cut(zk_addresses(stack, [f2, zk_leader]))
+            faults[f1].cut([leader_address])
+            faults[old].cut([f2_address, leader_address])
             new, _ = eventually(lambda old=old: sole_leader(stack, others(old)), timeout=SUCCESSOR_BOUND)
             successor_at = time.time()
             time.sleep(max(0.0, fault_at + SESSION_TIMEOUT + 1.0 - time.time()))
@@ -130,9 +132,10 @@ def test_packet_loss_between_the_leader_and_zookeeper(stack: Stack) -> None:
     the loss ends."""
     old = settled(stack)
     samples: list[str | None] = []
+    servers = zk_addresses(stack)
     with network_faults(stack, [old]) as faults:
         fault_at = time.time()
-        faults[old].cut(zk_addresses(stack), probability=LOSS)
+        faults[old].cut(servers, probability=LOSS)
         while time.time() < fault_at + LOSS_SECONDS:
             views = stack.views()
             leading = [name for name, view in views.items() if view and view["isLeader"]]
