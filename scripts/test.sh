@@ -14,6 +14,10 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 # shellcheck source=scripts/lib/require.sh
 source scripts/lib/require.sh
 require_programs python3:python3 sha256sum:coreutils
+# The network faults (tests/support/netfault.py) run iptables inside a
+# container's network namespace, entered with nsenter; the iptables package
+# carries both the nft and the legacy backend, the tool picks the one that works.
+require_programs iptables:iptables iptables-legacy:iptables nsenter:util-linux
 # The browser tests (tests/stack/test_page.py) drive Debian's own headless
 # Chromium through its matching driver: no browser download at run time.
 # CHROMIUM and CHROMEDRIVER name another pair (e.g. a CI runner's own Chrome).
