@@ -66,16 +66,6 @@ class Leadership:
         return self.fence.epoch
 
 
-def _validated_path(path: object) -> str:
-    if not isinstance(path, str):
-        raise TypeError(f"path must be a str, not {type(path).__name__}")
-    if not path.startswith("/") or path == "/" or path.endswith("/") or "//" in path or "\x00" in path:
-        raise ValueError(f"path must be an absolute znode path such as '/app/leader', not {path!r}")
-    if any(part in (".", "..") for part in path.split("/")):
-        raise ValueError(f"path must not contain '.' or '..' components: {path!r}")
-    return path
-
-
 def _validated_client(client: object) -> Any:
     if isinstance(client, KazooClient) or all(callable(getattr(client, m, None)) for m in _CLIENT_SURFACE):
         return client
@@ -129,7 +119,6 @@ class LeaderElection:
         on_status: Callable[[Status], None] | None = None,
     ) -> None:
         self._client = _validated_client(client)
-        path = _validated_path(path)
         identifier = _validated_identifier(identifier)
         if not isinstance(address, str):
             raise TypeError(f"address must be a str, not {type(address).__name__}")

@@ -36,6 +36,7 @@ from .driver import Driver
 from .fence import Fence
 from .identity import Identity
 from .lease import Clock, Lease, now
+from .naming import election_path
 from .observers import registered_observers
 from .participants import read_participants
 from .state import ElectedCallback, ParticipantState, RevokedCallback, StatusCallback
@@ -95,10 +96,8 @@ class LeaderElection:
         observer: bool = False,
         clock: Clock = now,
     ) -> None:
-        if not path.startswith("/") or path == "/" or path.endswith("/"):
-            raise ValueError(f"election path must be an absolute znode path, not {path!r}")
         self._client = client
-        self._path = path
+        self._path = election_path(path)
         self._identity = identity
         self._acl = list(acl) if acl else list(OPEN_ACL_UNSAFE)
         self._timings = timings = timings or ElectionTimings()

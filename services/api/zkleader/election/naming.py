@@ -27,6 +27,20 @@ _MEMBER_RE = re.compile(r"^member-(?P<owner>[0-9a-f]{32})-(?P<seq>\d{10}|-\d{9,1
 _CIRCLE = 2**32
 
 
+def election_path(path: object) -> str:
+    """``path`` if it can be an election path (absolute, no empty, ``.`` or
+    ``..`` component, no NUL), else ``TypeError``/``ValueError`` saying why:
+    checked once, when an election is made, rather than failing later inside
+    a ZooKeeper call on the worker thread."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    if not path.startswith("/") or path == "/" or path.endswith("/") or "//" in path or "\x00" in path:
+        raise ValueError(f"path must be an absolute znode path such as '/app/leader', not {path!r}")
+    if any(part in (".", "..") for part in path.split("/")):
+        raise ValueError(f"path must not contain '.' or '..' components: {path!r}")
+    return path
+
+
 def new_participant_uid() -> str:
     """A fresh id that makes this participant's node names unique to it."""
     return uuid.uuid4().hex
